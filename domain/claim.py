@@ -1,0 +1,301 @@
+"""A contribution claim: what a professional did in a network, endorsed by peers, decided by a reviewer.
+
+Life cycle: submitted → approved | rejected | returned | withdrawn; returned → (amended) →
+submitted; approved → revoked. The command methods check SPEC §1 rules 2–7 against the
+other aggregates they are handed; the `@event` methods only assign.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
+from domain.errors import (
+    ActivityBeforeRegistration,
+    ActivityDateInFuture,
+    AlreadyEndorsed,
+    ClaimantDeregistered,
+    ClaimantMustBeNetworkMember,
+    ClaimNotAwaitingDecision,
+    ClaimNotChangeable,
+    ClaimNotOpenForEndorsement,
+    EndorserMustBeNetworkMember,
+    EndorserMustBeRegistered,
+    EndorserMustNotBeClaimant,
+    NotEnoughEndorsements,
+    OnlyApprovedClaimCanBeRevoked,
+    OnlyClaimantMayChangeClaim,
+    PointsOutOfRange,
+    RationaleRequired,
+    ReasonRequired,
+    ReviewerMustNotBeClaimant,
+    ReviewerMustNotHaveEndorsed,
+    RevokerMustNotBeClaimant,
+)
+from domain.membership import Membership
+from domain.network import Network
+from domain.policy import PolicyTerms
+from domain.professional import Professional
+from domain.reviewer import Reviewer
+from domain.values import (
+    APPROVED,
+    KINDS,
+    MAX_HOURS,
+    REJECTED,
+    RETURNED,
+    REVOKED,
+    SUBMITTED,
+    WITHDRAWN,
+    format_points,
+)
+
+CHANGEABLE = (SUBMITTED, RETURNED)
+
+
+def check_activity(
+    claimant: Professional, network: Network, membership: Membership | None, activity_date: date, today: date
+) -> None:
+    """Rule 2: the activity date, the claimant's registration and membership, the network."""
+    if activity_date > today:
+        raise ActivityDateInFuture(f"the activity date {activity_date} is after today, {today}")
+    if activity_date < claimant.registered_on:
+        raise ActivityBeforeRegistration(
+            f"the activity date {activity_date} is before {claimant.professional_id} "
+            f"registered on {claimant.registered_on}"
+        )
+    if claimant.deregistered_on is not None and (
+        activity_date > claimant.deregistered_on or today > claimant.deregistered_on
+    ):
+        raise ClaimantDeregistered(
+            f"{claimant.professional_id} was deregistered on {claimant.deregistered_on}"
+        )
+    network.check_open_on(activity_date)
+    if membership is None or not membership.covers(activity_date):
+        raise ClaimantMustBeNetworkMember(
+            f"{claimant.professional_id} was not a member of {network.network_id} on {activity_date}"
+        )
+
+
+class Claim(LedgerAggregate):
+    @classmethod
+    def submit(
+        cls,
+        *,
+        claimant: Professional,
+        network: Network,
+        membership: Membership | None,
+        kind: str,
+        activity_date: date,
+        hours: Decimal,
+        description: str,
+        outcome: str,
+        practice_change: str | None,
+        today: date,
+        os_user: str,
+    ) -> Claim:
+        assert kind in KINDS and Decimal(0) < hours <= MAX_HOURS, "the schema validates kind and hours"
+        assert description.strip() and outcome.strip(), "the schema requires a description and an outcome"
+        check_activity(claimant, network, membership, activity_date, today)
+        return cls(
+            professional_id=claimant.professional_id,
+            network_id=network.network_id,
+            kind=kind,
+            activity_date=activity_date,
+            hours=hours,
+            description=description,
+            outcome=outcome,
+            practice_change=practice_change,
+            actor=claimant.professional_id,
+            os_user=os_user,
+        )
+
+    @event("Submitted")
+    def __init__(
+        self,
+        professional_id: str,
+        network_id: str,
+        kind: str,
+        activity_date: date,
+        hours: Decimal,
+        description: str,
+        outcome: str,
+        practice_change: str | None,
+        actor: str,
+        os_user: str,
+    ) -> None:
+        self.professional_id = professional_id
+        self.network_id = network_id
+        self.kind = kind
+        self.activity_date = activity_date
+        self.hours = hours
+        self.description = description
+        self.outcome = outcome
+        self.practice_change = practice_change
+        self.status = SUBMITTED
+        self.endorsements: list[dict[str, Any]] = []
+        self.points_awarded: Decimal | None = None
+
+    # --- peers -------------------------------------------------------------------
+
+    def endorse(
+        self, *, endorser: Professional, membership: Membership | None, statement: str, today: date, os_user: str
+    ) -> None:
+        who = endorser.professional_id
+        if self.status != SUBMITTED:
+            raise ClaimNotOpenForEndorsement(f"claim {self.id} is {self.status}; only a submitted claim is endorsed")
+        if who == self.professional_id:
+            raise EndorserMustNotBeClaimant(f"{who} cannot endorse their own claim")
+        if not endorser.active_on(today):
+            raise EndorserMustBeRegistered(f"{who} is not a registered professional on {today}")
+        if membership is None or not membership.covers(self.activity_date):
+            raise EndorserMustBeNetworkMember(
+                f"{who} was not a member of {self.network_id} on {self.activity_date}"
+            )
+        if self.endorsed_by(who):
+            raise AlreadyEndorsed(f"{who} endorsed claim {self.id} already")
+        assert statement.strip(), "the schema requires a statement"
+        self._endorsed(who, statement, who, os_user)
+
+    @event("Endorsed")
+    def _endorsed(self, by: str, statement: str, actor: str, os_user: str) -> None:
+        self.endorsements.append({"by": by, "statement": statement})
+
+    def endorsed_by(self, professional_id: str) -> bool:
+        return any(e["by"] == professional_id for e in self.endorsements)
+
+    # --- the claimant ------------------------------------------------------------
+
+    def _check_claimant_may_change(self, by: str, verb: str) -> None:
+        if by != self.professional_id:
+            raise OnlyClaimantMayChangeClaim(f"only {self.professional_id}, the claimant, may {verb} claim {self.id}")
+        if self.status not in CHANGEABLE:
+            raise ClaimNotChangeable(
+                f"claim {self.id} is {self.status}; the claimant may {verb} it only while submitted or returned"
+            )
+
+    def withdraw(self, *, by: str, os_user: str) -> None:
+        self._check_claimant_may_change(by, "withdraw")
+        self._withdrawn(by, os_user)
+
+    @event("Withdrawn")
+    def _withdrawn(self, actor: str, os_user: str) -> None:
+        self.status = WITHDRAWN
+
+    def amend(
+        self,
+        *,
+        by: str,
+        claimant: Professional,
+        network: Network,
+        membership: Membership | None,
+        changes: dict[str, Any],
+        today: date,
+        os_user: str,
+    ) -> None:
+        """Change some of the claim's fields; it is submitted again.
+
+        Endorsements vouch for an activity on a date: changing the kind or the activity
+        date clears them, so peers endorse what is now claimed.
+        """
+        self._check_claimant_may_change(by, "amend")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        activity_date = changes.get("activity_date", self.activity_date)
+        if "activity_date" in changes:
+            check_activity(claimant, network, membership, activity_date, today)
+        clears = any(changes.get(k, getattr(self, k)) != getattr(self, k) for k in ("kind", "activity_date"))
+        self._amended(changes, clears, by, os_user)
+
+    @event("Amended")
+    def _amended(self, changes: dict, endorsements_cleared: bool, actor: str, os_user: str) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+        if endorsements_cleared:
+            self.endorsements = []
+        self.status = SUBMITTED
+
+    # --- reviewers ---------------------------------------------------------------
+
+    def _check_may_decide(self, reviewer: Reviewer, today: date) -> None:
+        who = reviewer.reviewer_id
+        reviewer.check_may_decide(today)
+        if who == self.professional_id:
+            raise ReviewerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
+        if self.endorsed_by(who):
+            raise ReviewerMustNotHaveEndorsed(f"reviewer {who} endorsed claim {self.id} and cannot decide on it")
+        if self.status != SUBMITTED:
+            raise ClaimNotAwaitingDecision(f"claim {self.id} is {self.status}; only a submitted claim is decided on")
+
+    def approve(
+        self,
+        *,
+        reviewer: Reviewer,
+        policy: PolicyTerms,
+        points_awarded: Decimal | None,
+        rationale: str,
+        today: date,
+        os_user: str,
+    ) -> None:
+        self._check_may_decide(reviewer, today)
+        if len(self.endorsements) < policy.min_endorsements:
+            raise NotEnoughEndorsements(
+                f"claim {self.id} has {len(self.endorsements)} endorsement(s); "
+                f"approval needs at least {policy.min_endorsements}"
+            )
+        if points_awarded is None:
+            points_awarded = policy.suggested_points(self.kind, self.hours)
+        cap = policy.cap(self.kind)
+        if not Decimal(0) < points_awarded <= cap:
+            raise PointsOutOfRange(
+                f"{format_points(points_awarded)} points is not more than 0 and at most "
+                f"{format_points(cap)}, the cap for a {self.kind} claim"
+            )
+        if not rationale.strip():
+            raise RationaleRequired("an approval needs a rationale")
+        self._approved(points_awarded, rationale, reviewer.reviewer_id, os_user)
+
+    @event("Approved")
+    def _approved(self, points: Decimal, rationale: str, actor: str, os_user: str) -> None:
+        self.status = APPROVED
+        self.points_awarded = points
+
+    def reject(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+        self._check_may_decide(reviewer, today)
+        _require_reason(reason, "rejecting")
+        self._rejected(reason, reviewer.reviewer_id, os_user)
+
+    @event("Rejected")
+    def _rejected(self, reason: str, actor: str, os_user: str) -> None:
+        self.status = REJECTED
+
+    def return_to_claimant(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+        self._check_may_decide(reviewer, today)
+        _require_reason(reason, "returning")
+        self._returned(reason, reviewer.reviewer_id, os_user)
+
+    @event("Returned")
+    def _returned(self, reason: str, actor: str, os_user: str) -> None:
+        self.status = RETURNED
+
+    def revoke(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+        who = reviewer.reviewer_id
+        reviewer.check_may_decide(today)
+        if self.status != APPROVED:
+            raise OnlyApprovedClaimCanBeRevoked(f"claim {self.id} is {self.status}; only an approved claim is revoked")
+        if who == self.professional_id:
+            raise RevokerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
+        _require_reason(reason, "revoking")
+        assert self.points_awarded is not None
+        self._revoked(self.points_awarded, reason, who, os_user)
+
+    @event("Revoked")
+    def _revoked(self, points: Decimal, reason: str, actor: str, os_user: str) -> None:
+        self.status = REVOKED
+
+
+def _require_reason(reason: str, verb: str) -> None:
+    if not reason.strip():
+        raise ReasonRequired(f"{verb} a claim needs a reason")

@@ -1,0 +1,57 @@
+"""Value types and vocabulary: claim kinds and statuses, points, identifiers, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+KINDS = ("question", "answer", "co-construction", "facilitation")
+
+SUBMITTED = "submitted"
+APPROVED = "approved"
+REJECTED = "rejected"
+RETURNED = "returned"
+WITHDRAWN = "withdrawn"
+REVOKED = "revoked"
+STATUSES = (SUBMITTED, APPROVED, REJECTED, RETURNED, WITHDRAWN, REVOKED)
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+CENT = Decimal("0.01")
+MAX_HOURS = Decimal(40)
+
+
+def points(value: Decimal | int | str) -> Decimal:
+    """An exact amount of points with two decimal places at most (rounded half up)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_points(amount: Decimal) -> str:
+    """Points as the JSON output shows them: "12.5", "3", "0.25" — never a float."""
+    return format(points(amount).normalize(), "f")
+
+
+def add_years(day: date, years: int) -> date:
+    """`day` moved by whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def cycle_containing(registered_on: date, at: date, cycle_years: int) -> tuple[date, date]:
+    """The registration cycle (first day, last day) that contains `at`.
+
+    Cycles are counted from the registration date; a date before registration falls in
+    the first cycle.
+    """
+    assert cycle_years >= 1
+    k = max(0, (at.year - registered_on.year) // cycle_years)
+    while k > 0 and add_years(registered_on, k * cycle_years) > at:
+        k -= 1
+    while add_years(registered_on, (k + 1) * cycle_years) <= at:
+        k += 1
+    start = add_years(registered_on, k * cycle_years)
+    end = add_years(registered_on, (k + 1) * cycle_years) - timedelta(days=1)
+    return start, end

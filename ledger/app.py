@@ -1,0 +1,541 @@
+"""The ledger application: one method per write command, plus the reads that need aggregates.
+
+Each write method loads the aggregates it needs, calls their command methods (which check
+the rules), and commits everything that changed in one transaction together with the
+`--request-id` record, if any. The library's not-found error becomes the ledger's own.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.utils import get_topic
+
+from domain.base import recording_at
+from domain.claim import Claim
+from domain.errors import (
+    AlreadyRegistered,
+    RequestIdReused,
+    UnknownClaim,
+    UnknownNetwork,
+    UnknownProfessional,
+    UnknownReviewer,
+)
+from domain.membership import Membership
+from domain.network import Network
+from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
+from domain.professional import Professional
+from domain.reviewer import Reviewer
+from domain.values import KINDS, SUBMITTED, format_points
+from ledger.errors import StorageFailure
+from ledger.requests import Request, fingerprint
+from ledger.store import Store
+
+REGISTER = "register"  # the actor of the register office's own commands
+
+A = TypeVar("A", bound=Aggregate)
+
+# Command path → name of the Ledger method that carries it out.
+WRITE_METHODS: dict[str, str] = {}
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def current_os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid-{os.getuid()}"
+
+
+def write(command: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
+    """Register a method as the handler of a write command, with `--request-id` handling."""
+
+    def decorate(method: Callable[..., dict]) -> Callable[..., dict]:
+        WRITE_METHODS[command] = method.__name__
+
+        @functools.wraps(method)
+        def run(self: Ledger, *, request_id: str | None = None, **values: Any) -> dict:
+            return self._execute(command, method, request_id, values)
+
+        return run
+
+    return decorate
+
+
+class Ledger(Application):
+    name = "studyledger"
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        os_user: str | None = None,
+        create_tables: bool = False,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.os_user = os_user or current_os_user()
+        self._now = clock()
+        self._pending_request: tuple[str, str, str] | None = None
+        self._staged: list[StoredEvent] | None = None  # set while importing
+        self._cache: dict[UUID, Aggregate] = {}
+        env = dict(store.settings)
+        env["CREATE_TABLE"] = "yes" if create_tables else "no"
+        super().__init__(env=env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- plumbing ----------------------------------------------------------------
+
+    def run(self, command: str, values: dict[str, Any]) -> dict:
+        """Carry out the write command at `command` (a path such as "claim submit")."""
+        return getattr(self, WRITE_METHODS[command])(**values)
+
+    def _execute(self, command: str, method: Callable[..., dict], request_id: str | None, values: dict) -> dict:
+        now = self.clock()
+        assert now.tzinfo is not None, "the clock gives timezone-aware instants"
+        with recording_at(now):
+            self._now = now
+            if request_id is not None:
+                digest = fingerprint(command, values)
+                prior = self._find(Request, Request.create_id(request_id))
+                if prior is not None:
+                    if prior.command == command and prior.fingerprint == digest:
+                        return dict(prior.result)
+                    raise RequestIdReused(
+                        f"request id '{request_id}' was used before for a different "
+                        f"{'command' if prior.command != command else 'content'} ({prior.command})"
+                    )
+                self._pending_request = (request_id, command, digest)
+            try:
+                return method(self, **values)
+            finally:
+                self._pending_request = None
+
+    @property
+    def _today(self) -> date:
+        return self._now.date()
+
+    def _commit(self, result: dict, *aggregates: Aggregate, actor: str) -> dict:
+        """Save every changed aggregate, and the request record, in one transaction."""
+        if self._pending_request is not None:
+            request_id, command, digest = self._pending_request
+            aggregates += (
+                Request(
+                    request_id=request_id, command=command, fingerprint=digest, result=result,
+                    actor=actor, os_user=self.os_user,
+                ),
+            )
+        if self._staged is None:
+            self.save(*aggregates)
+        else:
+            for aggregate in aggregates:
+                self._staged.extend(map(self.mapper.to_stored_event, aggregate.collect_events()))
+                self._cache[aggregate.id] = aggregate
+        return result
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        cached = self._cache.get(aggregate_id)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
+        return aggregate
+
+    def _professional(self, professional_id: str) -> Professional:
+        found = self._find(Professional, Professional.create_id(professional_id))
+        if found is None:
+            raise UnknownProfessional(f"no professional '{professional_id}' is registered")
+        return found
+
+    def _reviewer(self, reviewer_id: str) -> Reviewer:
+        found = self._find(Reviewer, Reviewer.create_id(reviewer_id))
+        if found is None:
+            raise UnknownReviewer(f"no reviewer '{reviewer_id}' is appointed")
+        return found
+
+    def _network(self, network_id: str) -> Network:
+        found = self._find(Network, Network.create_id(network_id))
+        if found is None:
+            raise UnknownNetwork(f"no network '{network_id}' is registered")
+        return found
+
+    def _membership(self, network_id: str, professional_id: str) -> Membership | None:
+        return self._find(Membership, Membership.create_id(network_id, professional_id))
+
+    def _policy(self) -> Policy | None:
+        return self._find(Policy, Policy.create_id())
+
+    def _claim(self, ref: str) -> Claim:
+        """A claim by its id, or by the --request-id it was submitted with."""
+        try:
+            found = self._find(Claim, UUID(ref))
+        except ValueError:
+            found = None
+        if found is None:
+            request = self._find(Request, Request.create_id(ref))
+            if request is not None and request.command == "claim submit":
+                found = self._find(Claim, UUID(request.result["claim"]))
+        if found is None:
+            raise UnknownClaim(f"no claim '{ref}' was submitted")
+        return found
+
+    # --- policy ------------------------------------------------------------------
+
+    def policy_terms(self, on: date) -> PolicyTerms:
+        policy = self._policy()
+        return policy.in_force(on) if policy else DEFAULT_TERMS
+
+    @write("policy adopt")
+    def adopt_policy(
+        self,
+        effective_from: date,
+        points_per_hour: Decimal | None = None,
+        cap: list[tuple[str, Decimal]] | None = None,
+        min_endorsements: int | None = None,
+        cycle_years: int | None = None,
+        norm: Decimal | None = None,
+    ) -> dict:
+        policy = self._policy() or Policy()
+        base = policy.versions[-1] if policy.versions else DEFAULT_TERMS
+        terms = base.amended(
+            effective_from,
+            points_per_hour=points_per_hour,
+            caps=dict(cap or ()),
+            min_endorsements=min_endorsements,
+            cycle_years=cycle_years,
+            norm=norm,
+        )
+        policy.adopt(terms, actor=REGISTER, os_user=self.os_user)
+        return self._commit(terms_json(terms), policy, actor=REGISTER)
+
+    # --- professionals and reviewers ---------------------------------------------
+
+    @write("professional register")
+    def register_professional(self, id: str, name: str, group: str, registered_on: date | None = None) -> dict:
+        if self._find(Professional, Professional.create_id(id)) is not None:
+            raise AlreadyRegistered(f"a professional '{id}' is registered already")
+        professional = Professional(
+            professional_id=id, name=name, group=group, registered_on=registered_on or self._today,
+            actor=REGISTER, os_user=self.os_user,
+        )
+        result = {"professional": id, "status": "registered", "registered_on": professional.registered_on.isoformat()}
+        return self._commit(result, professional, actor=REGISTER)
+
+    @write("professional deregister")
+    def deregister_professional(self, id: str, on: date) -> dict:
+        professional = self._professional(id)
+        professional.deregister(on, actor=REGISTER, os_user=self.os_user)
+        return self._commit({"professional": id, "status": "deregistered", "on": on.isoformat()}, professional, actor=REGISTER)
+
+    @write("reviewer appoint")
+    def appoint_reviewer(self, id: str, name: str, on: date | None = None) -> dict:
+        if self._find(Reviewer, Reviewer.create_id(id)) is not None:
+            raise AlreadyRegistered(f"a reviewer '{id}' is appointed already")
+        reviewer = Reviewer(reviewer_id=id, name=name, appointed_on=on or self._today, actor=REGISTER, os_user=self.os_user)
+        result = {"reviewer": id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
+        return self._commit(result, reviewer, actor=REGISTER)
+
+    @write("reviewer retire")
+    def retire_reviewer(self, id: str, on: date) -> dict:
+        reviewer = self._reviewer(id)
+        reviewer.retire(on, actor=REGISTER, os_user=self.os_user)
+        return self._commit({"reviewer": id, "status": "retired", "on": on.isoformat()}, reviewer, actor=REGISTER)
+
+    # --- networks and memberships ------------------------------------------------
+
+    @write("network register")
+    def register_network(
+        self, id: str, name: str, theme: list[str], group: list[str], founded_on: date | None = None
+    ) -> dict:
+        if self._find(Network, Network.create_id(id)) is not None:
+            raise AlreadyRegistered(f"a network '{id}' is registered already")
+        network = Network(
+            network_id=id, name=name, themes=sorted(set(theme)), groups=sorted(set(group)),
+            founded_on=founded_on or self._today, actor=REGISTER, os_user=self.os_user,
+        )
+        result = {"network": id, "status": "registered", "founded_on": network.founded_on.isoformat()}
+        return self._commit(result, network, actor=REGISTER)
+
+    @write("network close")
+    def close_network(self, id: str, on: date) -> dict:
+        network = self._network(id)
+        network.close(on, actor=REGISTER, os_user=self.os_user)
+        return self._commit({"network": id, "status": "closed", "on": on.isoformat()}, network, actor=REGISTER)
+
+    @write("network join")
+    def join_network(self, network: str, professional: str, on: date) -> dict:
+        found = self._network(network)
+        self._professional(professional)
+        found.check_open_on(on)
+        membership = self._membership(network, professional)
+        if membership is None:
+            membership = Membership(
+                network_id=network, professional_id=professional, on=on, actor=professional, os_user=self.os_user
+            )
+        else:
+            membership.rejoin(on, actor=professional, os_user=self.os_user)
+        result = {"network": network, "professional": professional, "status": "joined", "on": on.isoformat()}
+        return self._commit(result, membership, actor=professional)
+
+    @write("network leave")
+    def leave_network(self, network: str, professional: str, on: date) -> dict:
+        self._network(network)
+        self._professional(professional)
+        membership = self._membership(network, professional)
+        if membership is None:
+            from domain.errors import NotAMember
+
+            raise NotAMember(f"{professional} is not a member of {network}")
+        membership.leave(on, actor=professional, os_user=self.os_user)
+        result = {"network": network, "professional": professional, "status": "left", "on": on.isoformat()}
+        return self._commit(result, membership, actor=professional)
+
+    # --- claims ------------------------------------------------------------------
+
+    @write("claim submit")
+    def submit_claim(
+        self,
+        professional: str,
+        network: str,
+        kind: str,
+        on: date,
+        hours: Decimal,
+        description: str,
+        outcome: str,
+        practice_change: str | None = None,
+    ) -> dict:
+        claim = Claim.submit(
+            claimant=self._professional(professional),
+            network=self._network(network),
+            membership=self._membership(network, professional),
+            kind=kind,
+            activity_date=on,
+            hours=hours,
+            description=description,
+            outcome=outcome,
+            practice_change=practice_change,
+            today=self._today,
+            os_user=self.os_user,
+        )
+        return self._commit({"claim": str(claim.id), "status": claim.status}, claim, actor=professional)
+
+    @write("claim endorse")
+    def endorse_claim(self, claim: str, by: str, statement: str) -> dict:
+        found = self._claim(claim)
+        found.endorse(
+            endorser=self._professional(by),
+            membership=self._membership(found.network_id, by),
+            statement=statement,
+            today=self._today,
+            os_user=self.os_user,
+        )
+        result = {"claim": str(found.id), "status": found.status, "endorsements": len(found.endorsements)}
+        return self._commit(result, found, actor=by)
+
+    @write("claim withdraw")
+    def withdraw_claim(self, claim: str, by: str) -> dict:
+        found = self._claim(claim)
+        found.withdraw(by=by, os_user=self.os_user)
+        return self._commit({"claim": str(found.id), "status": found.status}, found, actor=by)
+
+    @write("claim amend")
+    def amend_claim(
+        self,
+        claim: str,
+        by: str,
+        kind: str | None = None,
+        on: date | None = None,
+        hours: Decimal | None = None,
+        description: str | None = None,
+        outcome: str | None = None,
+        practice_change: str | None = None,
+    ) -> dict:
+        found = self._claim(claim)
+        claimant = self._professional(found.professional_id) if by == found.professional_id else None
+        found.amend(
+            by=by,
+            claimant=claimant,  # type: ignore[arg-type]  # None only when `by` is not the claimant: refused
+            network=self._network(found.network_id),
+            membership=self._membership(found.network_id, found.professional_id),
+            changes={
+                "kind": kind, "activity_date": on, "hours": hours, "description": description,
+                "outcome": outcome, "practice_change": practice_change,
+            },
+            today=self._today,
+            os_user=self.os_user,
+        )
+        result = {"claim": str(found.id), "status": found.status, "endorsements": len(found.endorsements)}
+        return self._commit(result, found, actor=by)
+
+    # --- decisions ---------------------------------------------------------------
+
+    @write("review approve")
+    def approve_claim(self, claim: str, reviewer: str, rationale: str, points: Decimal | None = None) -> dict:
+        found = self._claim(claim)
+        found.approve(
+            reviewer=self._reviewer(reviewer),
+            policy=self.policy_terms(found.activity_date),
+            points_awarded=points,
+            rationale=rationale,
+            today=self._today,
+            os_user=self.os_user,
+        )
+        assert found.points_awarded is not None
+        result = {"claim": str(found.id), "status": found.status, "points": format_points(found.points_awarded)}
+        return self._commit(result, found, actor=reviewer)
+
+    @write("review reject")
+    def reject_claim(self, claim: str, reviewer: str, reason: str) -> dict:
+        found = self._claim(claim)
+        found.reject(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
+        return self._commit({"claim": str(found.id), "status": found.status}, found, actor=reviewer)
+
+    @write("review return")
+    def return_claim(self, claim: str, reviewer: str, reason: str) -> dict:
+        found = self._claim(claim)
+        found.return_to_claimant(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
+        return self._commit({"claim": str(found.id), "status": found.status}, found, actor=reviewer)
+
+    @write("review revoke")
+    def revoke_claim(self, claim: str, reviewer: str, reason: str) -> dict:
+        found = self._claim(claim)
+        found.revoke(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
+        assert found.points_awarded is not None
+        result = {"claim": str(found.id), "status": found.status, "points": format_points(-found.points_awarded)}
+        return self._commit(result, found, actor=reviewer)
+
+    # --- reads -------------------------------------------------------------------
+
+    def show_claim(self, claim: str) -> dict:
+        """A claim with its endorsements and decisions, from its own events."""
+        found = self._claim(claim)
+        endorsements: list[dict] = []
+        decisions: list[dict] = []
+        submitted_at = None
+        for event in self.events.get(found.id):
+            kind = type(event).__name__
+            at = event.timestamp.isoformat()
+            if kind == "Submitted":
+                submitted_at = at
+            elif kind == "Endorsed":
+                endorsements.append({"by": event.by, "statement": event.statement, "recorded_at": at})
+            elif kind == "Amended":
+                decisions.append({"decision": "amended", "by": event.actor, "recorded_at": at,
+                                  "changes": sorted(event.changes)})
+                if event.endorsements_cleared:
+                    endorsements = []
+            elif kind == "Withdrawn":
+                decisions.append({"decision": "withdrawn", "by": event.actor, "recorded_at": at})
+            elif kind in ("Approved", "Rejected", "Returned", "Revoked"):
+                entry = {"decision": kind.lower(), "by": event.actor, "recorded_at": at,
+                         "text": getattr(event, "rationale", None) or event.reason}
+                if kind in ("Approved", "Revoked"):
+                    entry["points"] = format_points(event.points)
+                decisions.append(entry)
+        terms = self.policy_terms(found.activity_date)
+        return {
+            "claim": str(found.id),
+            "professional": found.professional_id,
+            "network": found.network_id,
+            "kind": found.kind,
+            "status": found.status,
+            "activity_date": found.activity_date.isoformat(),
+            "hours": format_points(found.hours),
+            "description": found.description,
+            "outcome": found.outcome,
+            "practice_change": found.practice_change,
+            "points": format_points(found.points_awarded) if found.points_awarded is not None else None,
+            "suggested_points": format_points(terms.suggested_points(found.kind, found.hours)),
+            "submitted_at": submitted_at,
+            "endorsements": endorsements,
+            "decisions": decisions,
+        }
+
+    def review_queue(self) -> dict:
+        """Claims waiting for a decision, oldest submission first."""
+        claims = []
+        for claim_id, submitted_at in self._submissions():
+            claim = self._find(Claim, claim_id)
+            assert claim is not None
+            if claim.status != SUBMITTED:
+                continue
+            terms = self.policy_terms(claim.activity_date)
+            claims.append({
+                "claim": str(claim.id),
+                "professional": claim.professional_id,
+                "network": claim.network_id,
+                "kind": claim.kind,
+                "activity_date": claim.activity_date.isoformat(),
+                "endorsements": len(claim.endorsements),
+                "min_endorsements": terms.min_endorsements,
+                "suggested_points": format_points(terms.suggested_points(claim.kind, claim.hours)),
+                "submitted_at": submitted_at.isoformat(),
+            })
+        return {"claims": claims}
+
+    def _submissions(self) -> Iterator[tuple[UUID, datetime]]:
+        topic = get_topic(Claim.Submitted)
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                yield event.originator_id, event.timestamp
+            if len(page) < 500:
+                return
+            start = page[-1].id + 1
+
+
+def terms_json(terms: PolicyTerms) -> dict:
+    return {
+        "effective_from": terms.effective_from.isoformat() if terms.effective_from else None,
+        "points_per_hour": format_points(terms.points_per_hour),
+        "caps": {kind: format_points(terms.caps[kind]) for kind in KINDS},
+        "min_endorsements": terms.min_endorsements,
+        "cycle_years": terms.cycle_years,
+        "norm": format_points(terms.norm),
+    }
+
+
+def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger:
+    """The ledger on `store`; `create` makes the store (a new SQLite file is private: mode 0600)."""
+    if store.path is not None:
+        if create:
+            if not store.path.parent.is_dir():
+                raise StorageFailure(f"Cannot create the store at {store.where}: the folder does not exist.")
+            fd = os.open(store.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+        elif not store.path.exists():
+            raise StorageFailure(f"There is no ledger at {store.where}; run 'studyledger init' first.")
+    return Ledger(store, create_tables=create, **options)

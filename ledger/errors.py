@@ -1,0 +1,96 @@
+"""The ledger's own errors, each with the exit code the CLI gives it, and the one place
+where storage exceptions (the library's, sqlite3's, psycopg's) become those errors.
+
+Messages never contain a database password: `redact` strips credentials from anything
+a driver says before it is shown.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class LedgerError(Exception):
+    exit_code = 1
+    code = "refused"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(LedgerError):
+    exit_code = 2
+    code = "invalid-input"
+
+
+class Conflict(LedgerError):
+    exit_code = 3
+    code = "conflict"
+
+
+class StorageFailure(LedgerError):
+    exit_code = 4
+    code = "storage"
+
+
+_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
+_PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`text` without URL passwords, `password=` settings or any of `secrets`."""
+    text = _CREDENTIALS.sub(r"\1***@", text)
+    text = _PASSWORD_KV.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0].rstrip(".")
+
+
+@contextmanager
+def storage_errors(where: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Turn storage exceptions raised inside the block into Conflict or StorageFailure."""
+    from eventsourcing.persistence import IntegrityError, PersistenceError
+
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(
+            "Another change to the same record was stored at the same moment; nothing was written. "
+            "Safe to retry."
+        ) from error
+    except (PersistenceError, sqlite3.Error, OSError) as error:
+        raise _storage_failure(error, where, secrets) from error
+    except Exception as error:  # driver errors outside the library's wrappers
+        if _is_driver_error(error):
+            raise _storage_failure(error, where, secrets) from error
+        raise
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    module = type(error).__module__ or ""
+    return module.startswith(("psycopg", "psycopg_pool", "sqlalchemy"))
+
+
+def _storage_failure(error: BaseException, where: str, secrets: tuple[str, ...]) -> LedgerError:
+    detail = redact(_first_line(error), secrets)
+    lowered = detail.lower()
+    if "locked" in lowered or "lock timeout" in lowered or "could not obtain lock" in lowered:
+        return Conflict(f"The store at {where} is locked by another process ({detail}); nothing was written. Safe to retry.")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StorageFailure(f"The store at {where} is read-only ({detail}); nothing was written.")
+    if "full" in lowered:
+        return StorageFailure(f"The store at {where} is full ({detail}); nothing was written.")
+    return StorageFailure(f"The store at {where} is unavailable ({detail}); nothing was written.")

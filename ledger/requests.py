@@ -1,0 +1,52 @@
+"""Idempotency keys: a `--request-id` remembers the command, its content and its first result.
+
+A `Request` aggregate is saved in the same transaction as the command's own events, so a
+key is recorded exactly when the command's effect is. Its id derives from the key: two
+processes racing with one key conflict on it, and exactly one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate, natural_id
+
+
+class Request(LedgerAggregate):
+    @staticmethod
+    def create_id(request_id: str, **_: Any) -> Any:
+        return natural_id("request", request_id)
+
+    @event("Recorded")
+    def __init__(
+        self, request_id: str, command: str, fingerprint: str, result: dict, actor: str, os_user: str
+    ) -> None:
+        self.request_id = request_id
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result = result
+
+
+def fingerprint(command: str, values: dict[str, Any]) -> str:
+    """A digest of the command path and its validated options (the key itself excluded)."""
+    content = {k: _canonical(v) for k, v in values.items() if k != "request_id"}
+    text = json.dumps({"command": command, "values": content}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value

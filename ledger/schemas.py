@@ -1,0 +1,293 @@
+"""Every input schema: the options of each command, from the command line or an import line.
+
+One schema per command path. Field names are the options' names with `_` for `-`, so an
+import line uses the same keys as `--help` shows. The schemas turn raw strings into typed
+values (dates, exact decimals); the domain never sees raw input.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from domain.values import IDENTIFIER, KINDS, MAX_HOURS
+
+ID_RULE = "1–64 characters of A-Z a-z 0-9 . _ -"
+MAX_TEXT = 10_000
+
+
+class Identifier(fields.String):
+    def __init__(self, **kwargs: Any):
+        super().__init__(
+            validate=validate.Regexp(IDENTIFIER, error=f"must be {ID_RULE}"), **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(f"must be {ID_RULE}")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Text(fields.String):
+    """Free text that must say something: not empty, not only spaces."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(
+            validate=validate.Length(max=MAX_TEXT, error=f"must be at most {MAX_TEXT} characters"), **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ValidationError("must not be empty")
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        return text.strip()
+
+
+class Amount(fields.Decimal):
+    """An exact decimal with at most two decimal places, given as text or a JSON number."""
+
+    def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal | None = None, **kwargs: Any):
+        super().__init__(allow_nan=False, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number.")
+        if isinstance(value, str) and value.strip() != value:
+            value = value.strip()
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int)  # NaN and infinity were refused above
+        if exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("must have at most two decimal places")
+        if self.minimum is not None and amount <= self.minimum:
+            raise ValidationError(f"must be more than {self.minimum}")
+        if self.maximum is not None and amount > self.maximum:
+            raise ValidationError(f"must be at most {self.maximum}")
+        return amount
+
+
+class WholeNumber(fields.Integer):
+    def __init__(self, minimum: int, **kwargs: Any):
+        super().__init__(strict=False, validate=validate.Range(min=minimum, error=f"must be at least {minimum}"), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+            raise ValidationError("must be a whole number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Day(**kwargs: Any) -> fields.Date:  # noqa: N802 - a field factory, named like a field
+    return fields.Date(error_messages={"invalid": "must be a real date written YYYY-MM-DD"}, **kwargs)
+
+
+def Instant(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802
+    return fields.AwareDateTime(
+        error_messages={"invalid": "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z"},
+        **kwargs,
+    )
+
+
+class Command(Schema):
+    """Options every write command accepts."""
+
+    request_id = fields.String(validate=validate.Length(min=1, max=200), load_default=None)
+
+
+class CapSetting(fields.String):
+    """`KIND=N`: the most points one claim of that kind may receive."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[str, Decimal]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        kind, sep, amount = text.partition("=")
+        if not sep or kind not in KINDS:
+            raise ValidationError(f"must be KIND=N with KIND one of {', '.join(KINDS)}")
+        return kind, Amount(minimum=Decimal(0)).deserialize(amount)
+
+
+class PolicyAdopt(Command):
+    effective_from = Day(required=True)
+    points_per_hour = Amount(minimum=Decimal(0), load_default=None)
+    cap = fields.List(CapSetting(), load_default=list)
+    min_endorsements = WholeNumber(0, load_default=None)
+    cycle_years = WholeNumber(1, load_default=None)
+    norm = Amount(minimum=Decimal(0), load_default=None)
+
+
+class PolicyShow(Schema):
+    at = Day(load_default=None)
+
+
+class ProfessionalRegister(Command):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    group = Identifier(required=True)
+    registered_on = Day(load_default=None)
+
+
+class ByDate(Command):
+    id = Identifier(required=True)
+    on = Day(required=True)
+
+
+class ReviewerAppoint(Command):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    on = Day(load_default=None)
+
+
+class NetworkRegister(Command):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    theme = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
+    group = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
+    founded_on = Day(load_default=None)
+
+
+class Membership(Command):
+    network = Identifier(required=True)
+    professional = Identifier(required=True)
+    on = Day(required=True)
+
+
+HOURS_RULE = {"minimum": Decimal(0), "maximum": MAX_HOURS}
+
+
+class ClaimSubmit(Command):
+    professional = Identifier(required=True)
+    network = Identifier(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS, error=f"must be one of {', '.join(KINDS)}"))
+    on = Day(required=True)
+    hours = Amount(required=True, **HOURS_RULE)
+    description = Text(required=True)
+    outcome = Text(required=True)
+    practice_change = Text(load_default=None)
+
+
+class ClaimRef(Schema):
+    claim = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ClaimEndorse(Command, ClaimRef):
+    by = Identifier(required=True)
+    statement = Text(required=True)
+
+
+class ClaimWithdraw(Command, ClaimRef):
+    by = Identifier(required=True)
+
+
+class ClaimAmend(Command, ClaimRef):
+    by = Identifier(required=True)
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS, error=f"must be one of {', '.join(KINDS)}"))
+    on = Day(load_default=None)
+    hours = Amount(load_default=None, **HOURS_RULE)
+    description = Text(load_default=None)
+    outcome = Text(load_default=None)
+    practice_change = Text(load_default=None)
+
+    @validates_schema
+    def changes_something(self, data: dict[str, Any], **_: Any) -> None:
+        fields_ = ("kind", "on", "hours", "description", "outcome", "practice_change")
+        if all(data.get(name) is None for name in fields_):
+            raise ValidationError(
+                "an amendment needs at least one of --kind, --on, --hours, --description, --outcome, --practice-change"
+            )
+
+
+class ReviewApprove(Command, ClaimRef):
+    reviewer = Identifier(required=True)
+    points = Amount(load_default=None)
+    rationale = Text(required=True)
+
+
+class ReviewDecision(Command, ClaimRef):
+    reviewer = Identifier(required=True)
+    reason = Text(required=True)
+
+
+class Empty(Schema):
+    pass
+
+
+class ClaimShow(ClaimRef):
+    pass
+
+
+class Balance(Schema):
+    professional = Identifier(required=True)
+    at = Day(load_default=None)
+    known_at = Instant(load_default=None)
+
+
+# Command path → schema. The write commands are the ones an import line may carry.
+WRITE_SCHEMAS: dict[str, type[Schema]] = {
+    "policy adopt": PolicyAdopt,
+    "professional register": ProfessionalRegister,
+    "professional deregister": ByDate,
+    "reviewer appoint": ReviewerAppoint,
+    "reviewer retire": ByDate,
+    "network register": NetworkRegister,
+    "network close": ByDate,
+    "network join": Membership,
+    "network leave": Membership,
+    "claim submit": ClaimSubmit,
+    "claim endorse": ClaimEndorse,
+    "claim withdraw": ClaimWithdraw,
+    "claim amend": ClaimAmend,
+    "review approve": ReviewApprove,
+    "review reject": ReviewDecision,
+    "review return": ReviewDecision,
+    "review revoke": ReviewDecision,
+}
+
+_SCHEMA_CACHE: dict[str, Schema] = {}
+
+
+def schema_for(command: str) -> Schema:
+    """One instance per command path (marshmallow schemas are reusable and costly to build)."""
+    if command not in _SCHEMA_CACHE:
+        _SCHEMA_CACHE[command] = WRITE_SCHEMAS[command]()
+    return _SCHEMA_CACHE[command]
+
+
+def describe(messages: Any, option_style: bool = True) -> str:
+    """marshmallow's error messages as one sentence naming each offending option."""
+    parts = []
+    for field_name, problem in _flatten(messages):
+        if field_name == "_schema":
+            parts.append(problem)
+            continue
+        name = "--" + field_name.replace("_", "-") if option_style else field_name
+        parts.append(f"{name} {_lower(problem)}")
+    return "Invalid input: " + "; ".join(parts) + "."
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(messages, dict):
+        out: list[tuple[str, str]] = []
+        for key, value in messages.items():
+            name = prefix if isinstance(key, int) else str(key)
+            out.extend(_flatten(value, name or prefix))
+        return out
+    if isinstance(messages, list):
+        return [item for value in messages for item in _flatten(value, prefix)]
+    return [(prefix or "_schema", str(messages).rstrip("."))]
+
+
+def _lower(problem: str) -> str:
+    known = {
+        "Missing data for required field": "is required",
+        "Unknown field": "is not an option of this command",
+        "Not a valid number": "must be a number",
+        "Field may not be null": "must have a value",
+        "Not a valid string": "must be text",
+        "Not a valid list": "must be a list",
+        "Special numeric values (nan or infinity) are not permitted": "must be a finite number",
+    }
+    return known.get(problem, problem if problem.startswith(("must", "is", "needs")) else "is invalid: " + problem)
