@@ -504,6 +504,33 @@ class Ledger(Application):
             })
         return {"claims": claims}
 
+    def all_events(self, page_size: int = 1000) -> Iterator[Any]:
+        """Every stored event, decoded, in log order."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, page_size)
+            yield from map(self.mapper.to_domain_event, page)
+            if len(page) < page_size:
+                return
+            start = page[-1].id + 1
+
+    def balance(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict:
+        """SPEC §2: P's postings with activity date ≤ at, recorded at or before known_at."""
+        from projections.replay import Replay
+
+        self._professional(professional)
+        at = at or self.clock().date()
+        return Replay.of(self.all_events()).balance(professional, at, known_at or self.clock())
+
+    def members(self, network: str, at: date | None = None, known_at: datetime | None = None) -> dict:
+        from projections.replay import Replay
+
+        self._network(network)
+        at = at or self.clock().date()
+        known_at = known_at or self.clock()
+        members = Replay.of(self.all_events()).members(network, at, known_at)
+        return {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(), "members": members}
+
     def _submissions(self) -> Iterator[tuple[UUID, datetime]]:
         topic = get_topic(Claim.Submitted)
         start = 1

@@ -291,3 +291,9 @@ def _lower(problem: str) -> str:
         "Special numeric values (nan or infinity) are not permitted": "must be a finite number",
     }
     return known.get(problem, problem if problem.startswith(("must", "is", "needs")) else "is invalid: " + problem)
+
+
+class Members(Schema):
+    network = Identifier(required=True)
+    at = Day(load_default=None)
+    known_at = Instant(load_default=None)

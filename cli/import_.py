@@ -1,0 +1,34 @@
+"""`studyledger import FILE`: JSON Lines of commands, applied all-or-nothing."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import emit, session, storage
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+def import_(file: str) -> None:
+    """Apply the commands in FILE (JSON Lines; - for stdin), all or none.
+
+    Each line is one command: {"command": "claim submit", "professional": "R-1", ...},
+    with the option names of --help (use _ for -). An error names the line; then nothing
+    is written.
+    """
+    from ledger.errors import InvalidInput
+    from ledger.importer import import_lines
+
+    try:
+        stream = click.open_file(file, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"Cannot read {file}: {error.strerror}.") from None
+    with stream:
+        try:
+            result = storage(lambda: import_lines(session().ledger(), stream))
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{file} is not UTF-8 text; nothing was written.") from None
+    emit(result, f"Imported {result['commands']} commands ({result['events']} events).")
+
+
+COMMANDS = [import_]

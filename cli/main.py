@@ -1,0 +1,108 @@
+"""The root `studyledger` group: global options, the subcommands, and the one place where
+errors become an exit code and one sentence.
+
+Exit codes: 0 done; 1 refused by a ledger rule; 2 invalid input or usage; 3 conflict with a
+concurrent change (safe to retry); 4 storage unavailable or failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from cli.context import Session, fail
+
+
+class StudyledgerGroup(click.Group):
+    """Runs click without its own error printing, so that every error is one sentence."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        as_json = "--json" in (args if args is not None else sys.argv[1:])
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args=args, prog_name=prog_name or "studyledger", standalone_mode=False, **extra)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx else "studyledger"
+            message = error.format_message().rstrip(".")
+            fail(f"{message}; see '{where} --help'.", 2, "usage", as_json=as_json)
+            sys.exit(2)
+        except click.ClickException as error:
+            fail(error.format_message(), 2, "usage", as_json=as_json)
+            sys.exit(2)
+        except click.Abort:
+            fail("Aborted; nothing was written.", 2, "usage", as_json=as_json)
+            sys.exit(2)
+        except BaseException as error:  # noqa: BLE001 - the single place errors become exit codes
+            code = report(error, as_json)
+            if code is None:
+                raise
+            sys.exit(code)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def report(error: BaseException, as_json: bool) -> int | None:
+    """Print `error` as one sentence and return its exit code (None: let it propagate)."""
+    from domain.errors import DomainError
+    from ledger.errors import LedgerError
+
+    if isinstance(error, (SystemExit, KeyboardInterrupt, GeneratorExit)):
+        return None
+    if isinstance(error, DomainError):
+        fail(str(error) + ("" if str(error).endswith(".") else "."), 1, "refused", rule=error.name, as_json=as_json)
+        return 1
+    if isinstance(error, LedgerError):
+        fail(error.message, error.exit_code, error.code, as_json=as_json)
+        return error.exit_code
+    if os.environ.get("STUDYLEDGER_DEBUG"):
+        return None
+    fail(
+        f"Studyledger failed unexpectedly ({type(error).__name__}); nothing was written. "
+        "Run again with STUDYLEDGER_DEBUG=1 to see where.",
+        4,
+        "internal",
+        as_json=as_json,
+    )
+    return 4
+
+
+@click.group(cls=StudyledgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="STUDYLEDGER_DB",
+    metavar="URL",
+    help="The store: a file path or sqlite:///path (SQLite), or postgresql://user@host:port/dbname. "
+    "Default: studyledger.db in the current folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine output: one JSON document on stdout.")
+@click.version_option(package_name="studyledger", message="studyledger %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
+    """Studyledger: study points for informal learning in professional networks.
+
+    Professionals claim contributions to their networks, peers endorse them, reviewers of
+    the register decide and award points. Every act is an immutable event.
+    """
+    factory = ctx.obj if callable(ctx.obj) else None
+    session = Session(db=db, json=as_json, ledger_factory=factory)
+    ctx.obj = session
+    ctx.call_on_close(session.close)
+
+
+def _register() -> None:
+    from cli import balance, claim, demo, import_, init, network, policy, professional, review, reviewer
+
+    for module in (init, policy, professional, reviewer, network, claim, review, balance, import_, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli.main()

@@ -1,0 +1,35 @@
+"""`studyledger professional register|deregister`."""
+
+import click
+
+from cli.context import REQUEST_ID, write
+
+
+
+
+@click.group("professional")
+def professional() -> None:
+    """Professionals on the register."""
+
+
+@professional.command("register")
+@click.argument("id")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--group", required=True, help="Professional group, e.g. teacher-secondary or nurse.")
+@click.option("--registered-on", metavar="DATE", help="Registration date (default: today); cycles count from it.")
+@REQUEST_ID
+def register(**options: object) -> None:
+    """Register professional ID."""
+    write("professional register", options, lambda r: f"Professional {r['professional']} registered on {r['registered_on']}.")
+
+
+@professional.command("deregister")
+@click.argument("id")
+@click.option("--on", required=True, metavar="DATE", help="Last day on the register.")
+@REQUEST_ID
+def deregister(**options: object) -> None:
+    """Deregister professional ID: no new claims or endorsements after that date."""
+    write("professional deregister", options, lambda r: f"Professional {r['professional']} deregistered on {r['on']}.")
+
+
+COMMANDS = [professional]

@@ -1,0 +1,207 @@
+"""A plain fold over the event log: postings, memberships and networks, answered at any date.
+
+The reference every read model must agree with. It reads decoded domain events in log
+order and keeps, for each posting and each membership change, both times: the activity
+(valid) date and the recording instant. Queries filter on both (SPEC §2):
+
+- a posting counts for `--at D --known-at T` when its activity date ≤ D and it was recorded ≤ T;
+- a membership covers D by the joins and leaves recorded ≤ T.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.policy import PolicyTerms, in_force
+from domain.values import cycle_containing, format_points
+
+END_OF_DAY = time(23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+def end_of_day(day: date) -> datetime:
+    """A date means the whole day, through 23:59:59.999999 UTC."""
+    return datetime.combine(day, END_OF_DAY)
+
+
+@dataclass(frozen=True)
+class Posting:
+    professional: str
+    claim: UUID
+    network: str
+    kind: str
+    activity_date: date
+    recorded_at: datetime
+    points: Decimal  # credit (approval) > 0, debit (revocation) < 0
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    network: str
+    professional: str
+    on: date
+    joined: bool
+    recorded_at: datetime
+
+
+@dataclass
+class NetworkInfo:
+    name: str
+    themes: list[str]
+    groups: list[str]
+    founded_on: date
+    closed_on: date | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass
+class Replay:
+    professionals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    networks: dict[str, NetworkInfo] = field(default_factory=dict)
+    changes: list[MembershipChange] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+    claims: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    policies: list[tuple[datetime, PolicyTerms]] = field(default_factory=list)
+    _network_ids: dict[UUID, str] = field(default_factory=dict)
+    _memberships: dict[UUID, tuple[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, events: Iterable[Any]) -> Replay:
+        replay = cls()
+        for event in events:
+            replay.apply(event)
+        return replay
+
+    def apply(self, event: Any) -> None:
+        handler = getattr(self, "_" + type(event).__qualname__.replace(".", "_"), None)
+        if handler is not None:
+            handler(event)
+
+    # --- handlers, by event class ------------------------------------------------
+
+    def _Professional_Registered(self, e: Any) -> None:
+        self.professionals[e.professional_id] = {
+            "name": e.name, "group": e.group, "registered_on": e.registered_on, "recorded_at": e.timestamp,
+        }
+
+    def _Network_Registered(self, e: Any) -> None:
+        self.networks[e.network_id] = NetworkInfo(e.name, list(e.themes), list(e.groups), e.founded_on, None, e.timestamp)
+        self._network_ids[e.originator_id] = e.network_id
+
+    def _Network_Closed(self, e: Any) -> None:
+        # Closing does not end memberships; it stops new claims (rule 2).
+        self.networks[self._network_ids[e.originator_id]].closed_on = e.on
+
+    def _Membership_Joined(self, e: Any) -> None:
+        self._memberships[e.originator_id] = (e.network_id, e.professional_id)
+        self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, True, e.timestamp))
+
+    def _Membership_Rejoined(self, e: Any) -> None:
+        network, professional = self._memberships[e.originator_id]
+        self.changes.append(MembershipChange(network, professional, e.on, True, e.timestamp))
+
+    def _Membership_Left(self, e: Any) -> None:
+        network, professional = self._memberships[e.originator_id]
+        self.changes.append(MembershipChange(network, professional, e.on, False, e.timestamp))
+
+    def _Claim_Submitted(self, e: Any) -> None:
+        self.claims[e.originator_id] = {
+            "professional": e.professional_id, "network": e.network_id, "kind": e.kind,
+            "activity_date": e.activity_date,
+        }
+
+    def _Claim_Amended(self, e: Any) -> None:
+        claim = self.claims[e.originator_id]
+        for name in ("kind", "activity_date"):
+            if name in e.changes:
+                claim[name] = e.changes[name]
+
+    def _Claim_Approved(self, e: Any) -> None:
+        self._post(e, e.points)
+
+    def _Claim_Revoked(self, e: Any) -> None:
+        self._post(e, -e.points)
+
+    def _Policy_Adopted(self, e: Any) -> None:
+        self.policies.append((e.timestamp, PolicyTerms.from_state(e.effective_from, e.terms)))
+
+    def _post(self, e: Any, amount: Decimal) -> None:
+        claim = self.claims[e.originator_id]
+        self.postings.append(
+            Posting(claim["professional"], e.originator_id, claim["network"], claim["kind"],
+                    _as_date(claim["activity_date"]), e.timestamp, amount)
+        )
+
+    # --- queries -----------------------------------------------------------------
+
+    def policy(self, on: date, known_at: datetime) -> PolicyTerms:
+        return in_force([terms for recorded_at, terms in self.policies if recorded_at <= known_at], on)
+
+    def balance(self, professional: str, at: date, known_at: datetime) -> dict[str, Any]:
+        registration = self.professionals.get(professional)
+        counted = [
+            p for p in self.postings
+            if p.professional == professional and p.activity_date <= at and p.recorded_at <= known_at
+        ]
+        by_kind: dict[str, Decimal] = defaultdict(Decimal)
+        by_network: dict[str, Decimal] = defaultdict(Decimal)
+        by_theme: dict[str, Decimal] = defaultdict(Decimal)
+        for p in counted:
+            by_kind[p.kind] += p.points
+            by_network[p.network] += p.points
+            for theme in self.networks[p.network].themes:
+                by_theme[theme] += p.points
+        result: dict[str, Any] = {
+            "professional": professional,
+            "at": at.isoformat(),
+            "known_at": known_at.isoformat(),
+            "total": format_points(sum((p.points for p in counted), Decimal(0))),
+            "cycle": None,
+            "by_kind": _text(by_kind),
+            "by_network": _text(by_network),
+            "by_theme": _text(by_theme),
+        }
+        if registration is not None and registration["recorded_at"] <= known_at:
+            terms = self.policy(at, known_at)
+            start, end = cycle_containing(registration["registered_on"], at, terms.cycle_years)
+            in_cycle = sum((p.points for p in counted if p.activity_date >= start), Decimal(0))
+            result["cycle"] = {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "points": format_points(in_cycle),
+                "norm": format_points(terms.norm),
+                "shortfall": format_points(max(Decimal(0), terms.norm - in_cycle)),
+            }
+        return result
+
+    def members(self, network: str, at: date, known_at: datetime) -> list[str]:
+        """Professionals whose membership covered `at`, by the changes recorded by `known_at`."""
+        state: dict[str, list[MembershipChange]] = defaultdict(list)
+        for change in self.changes:
+            if change.network == network and change.recorded_at <= known_at:
+                state[change.professional].append(change)
+        return sorted(p for p, changes in state.items() if _covers(changes, at))
+
+
+def _covers(changes: list[MembershipChange], day: date) -> bool:
+    """Joined on or before `day` and not left on or before it.
+
+    A membership's changes are recorded in date order (the aggregate refuses others), so
+    the last change dated on or before `day` decides.
+    """
+    relevant = [c for c in changes if c.on <= day]
+    return bool(relevant) and relevant[-1].joined
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _text(amounts: dict[str, Decimal]) -> dict[str, str]:
+    return {key: format_points(amounts[key]) for key in sorted(amounts)}
+
