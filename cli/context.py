@@ -62,7 +62,9 @@ def validate(command: str, raw: dict[str, Any], *, schema: Any = None) -> dict[s
     try:
         return (schema or schema_for(command)).load(given)
     except ValidationError as error:
-        raise InvalidInput(describe(error.messages)) from None
+        params = click.get_current_context().command.params
+        arguments = frozenset(p.name for p in params if isinstance(p, click.Argument) and p.name)
+        raise InvalidInput(describe(error.messages, arguments=arguments)) from None
 
 
 def write(command: str, raw: dict[str, Any], human: Callable[[dict], str]) -> None:

@@ -28,8 +28,9 @@ class StudyledgerGroup(click.Group):
             sys.exit(done.exit_code)
         except click.UsageError as error:
             where = error.ctx.command_path if error.ctx else "studyledger"
-            message = error.format_message().rstrip(".")
-            fail(f"{message}; see '{where} --help'.", 2, "usage", as_json=as_json)
+            message = error.format_message()
+            message += "" if message.endswith((".", "?")) else "."
+            fail(f"{message} See '{where} --help'.", 2, "usage", as_json=as_json)
             sys.exit(2)
         except click.ClickException as error:
             fail(error.format_message(), 2, "usage", as_json=as_json)

@@ -16,7 +16,7 @@ WITHDRAWN = "withdrawn"
 REVOKED = "revoked"
 STATUSES = (SUBMITTED, APPROVED, REJECTED, RETURNED, WITHDRAWN, REVOKED)
 
-IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
+IDENTIFIER = re.compile(r"\A[A-Za-z0-9._-]{1,64}\Z")
 
 CENT = Decimal("0.01")
 MAX_HOURS = Decimal(40)

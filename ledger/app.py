@@ -565,4 +565,18 @@ def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger
             os.close(fd)
         elif not store.path.exists():
             raise StorageFailure(f"There is no ledger at {store.where}; run 'studyledger init' first.")
+    elif create and "POSTGRES_SCHEMA" in store.settings:
+        _create_schema(store)
     return Ledger(store, create_tables=create, **options)
+
+
+def _create_schema(store: Store) -> None:
+    import psycopg
+    from psycopg import sql
+
+    s = store.settings
+    with psycopg.connect(
+        dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"], user=s["POSTGRES_USER"],
+        password=s["POSTGRES_PASSWORD"] or None, connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
+    ) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(s["POSTGRES_SCHEMA"])))

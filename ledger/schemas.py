@@ -256,14 +256,23 @@ def schema_for(command: str) -> Schema:
     return _SCHEMA_CACHE[command]
 
 
-def describe(messages: Any, option_style: bool = True) -> str:
-    """marshmallow's error messages as one sentence naming each offending option."""
+def describe(messages: Any, option_style: bool = True, arguments: frozenset[str] = frozenset()) -> str:
+    """marshmallow's error messages as one sentence naming each offending option.
+
+    With `option_style`, fields are named as on the command line: `--registered-on`, or
+    `ID` for the positional `arguments`; otherwise by their import-line key.
+    """
     parts = []
     for field_name, problem in _flatten(messages):
         if field_name == "_schema":
             parts.append(problem)
             continue
-        name = "--" + field_name.replace("_", "-") if option_style else field_name
+        if not option_style:
+            name = field_name
+        elif field_name in arguments:
+            name = field_name.upper()
+        else:
+            name = "--" + field_name.replace("_", "-")
         parts.append(f"{name} {_lower(problem)}")
     return "Invalid input: " + "; ".join(parts) + "."
 
