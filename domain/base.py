@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
@@ -32,6 +33,7 @@ def recording_at(now: datetime) -> Iterator[None]:
         _recording_instant.reset(token)
 
 
+@lru_cache(maxsize=1 << 16)
 def natural_id(kind: str, *parts: str) -> uuid.UUID:
     """The aggregate id for a register-given identifier: the same key, the same id."""
     return uuid.uuid5(NAMESPACE, "/".join((kind, *parts)))

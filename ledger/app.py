@@ -104,6 +104,8 @@ class Ledger(Application):
         self._pending_request: tuple[str, str, str] | None = None
         self._staged: list[StoredEvent] | None = None  # set while importing
         self._cache: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()  # while importing: ids known not to be stored
+        self._absent_unless_cached = False  # while importing into an empty store
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)
@@ -159,15 +161,20 @@ class Ledger(Application):
             for aggregate in aggregates:
                 self._staged.extend(map(self.mapper.to_stored_event, aggregate.collect_events()))
                 self._cache[aggregate.id] = aggregate
+                self._absent.discard(aggregate.id)
         return result
 
     def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         cached = self._cache.get(aggregate_id)
         if cached is not None:
             return cached  # type: ignore[return-value]
+        if self._absent_unless_cached or aggregate_id in self._absent:
+            return None
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            if self._staged is not None:
+                self._absent.add(aggregate_id)
             return None
         assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
         return aggregate

@@ -43,6 +43,9 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     """Apply every line, or none. Returns counts of lines, commands and events."""
     assert ledger._staged is None, "imports do not nest"
     ledger._staged = []
+    # Into an empty store, nothing is stored but what this import stages: no need to ask.
+    # (A concurrent writer creating the same aggregate makes the final insert conflict.)
+    ledger._absent_unless_cached = not ledger.recorder.max_notification_id()
     commands = 0
     try:
         for number, line in enumerate(lines, start=1):
@@ -62,3 +65,5 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     finally:
         ledger._staged = None
         ledger._cache.clear()
+        ledger._absent.clear()
+        ledger._absent_unless_cached = False
