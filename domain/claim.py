@@ -255,10 +255,17 @@ class Claim(LedgerAggregate):
             )
         if not rationale.strip():
             raise RationaleRequired("an approval needs a rationale")
-        self._approved(points_awarded, rationale, reviewer.reviewer_id, os_user)
+        self._approved(*self._posting_keys(), points_awarded, rationale, reviewer.reviewer_id, os_user)
+
+    def _posting_keys(self) -> tuple[str, str, str, date]:
+        """What a posting needs, carried by the approval and revocation events themselves."""
+        return self.professional_id, self.network_id, self.kind, self.activity_date
 
     @event("Approved")
-    def _approved(self, points: Decimal, rationale: str, actor: str, os_user: str) -> None:
+    def _approved(
+        self, professional_id: str, network_id: str, kind: str, activity_date: date,
+        points: Decimal, rationale: str, actor: str, os_user: str,
+    ) -> None:
         self.status = APPROVED
         self.points_awarded = points
 
@@ -289,10 +296,13 @@ class Claim(LedgerAggregate):
             raise RevokerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
         _require_reason(reason, "revoking")
         assert self.points_awarded is not None
-        self._revoked(self.points_awarded, reason, who, os_user)
+        self._revoked(*self._posting_keys(), self.points_awarded, reason, who, os_user)
 
     @event("Revoked")
-    def _revoked(self, points: Decimal, reason: str, actor: str, os_user: str) -> None:
+    def _revoked(
+        self, professional_id: str, network_id: str, kind: str, activity_date: date,
+        points: Decimal, reason: str, actor: str, os_user: str,
+    ) -> None:
         self.status = REVOKED
 
 

@@ -42,10 +42,10 @@ class Membership(LedgerAggregate):
             raise DateOutOfOrder(
                 f"{self.professional_id} cannot re-join {self.network_id} on {on}, before leaving it on {left_on}"
             )
-        self._rejoined(on, actor, os_user)
+        self._rejoined(self.network_id, self.professional_id, on, actor, os_user)
 
     @event("Rejoined")
-    def _rejoined(self, on: date, actor: str, os_user: str) -> None:
+    def _rejoined(self, network_id: str, professional_id: str, on: date, actor: str, os_user: str) -> None:
         self.intervals.append([on, None])
 
     def leave(self, on: date, *, actor: str, os_user: str) -> None:
@@ -58,10 +58,10 @@ class Membership(LedgerAggregate):
             raise DateOutOfOrder(
                 f"{self.professional_id} joined {self.network_id} on {joined_on}; leaving must come after that"
             )
-        self._left(on, actor, os_user)
+        self._left(self.network_id, self.professional_id, on, actor, os_user)
 
     @event("Left")
-    def _left(self, on: date, actor: str, os_user: str) -> None:
+    def _left(self, network_id: str, professional_id: str, on: date, actor: str, os_user: str) -> None:
         self.intervals[-1][1] = on
 
     def covers(self, day: date) -> bool:

@@ -41,10 +41,10 @@ class Network(LedgerAggregate):
             raise DateOutOfOrder(
                 f"network {self.network_id} cannot close on {on}, before its founding on {self.founded_on}"
             )
-        self._closed(on, actor, os_user)
+        self._closed(self.network_id, on, actor, os_user)
 
     @event("Closed")
-    def _closed(self, on: date, actor: str, os_user: str) -> None:
+    def _closed(self, network_id: str, on: date, actor: str, os_user: str) -> None:
         self.closed_on = on
 
     def open_on(self, day: date) -> bool:

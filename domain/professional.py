@@ -36,10 +36,10 @@ class Professional(LedgerAggregate):
                 f"{self.professional_id} cannot be deregistered on {on}, "
                 f"before registering on {self.registered_on}"
             )
-        self._deregistered(on, actor, os_user)
+        self._deregistered(self.professional_id, on, actor, os_user)
 
     @event("Deregistered")
-    def _deregistered(self, on: date, actor: str, os_user: str) -> None:
+    def _deregistered(self, professional_id: str, on: date, actor: str, os_user: str) -> None:
         self.deregistered_on = on
 
     def active_on(self, day: date) -> bool:

@@ -30,10 +30,10 @@ class Reviewer(LedgerAggregate):
             raise DateOutOfOrder(
                 f"reviewer {self.reviewer_id} cannot retire on {on}, before the appointment on {self.appointed_on}"
             )
-        self._retired(on, actor, os_user)
+        self._retired(self.reviewer_id, on, actor, os_user)
 
     @event("Retired")
-    def _retired(self, on: date, actor: str, os_user: str) -> None:
+    def _retired(self, reviewer_id: str, on: date, actor: str, os_user: str) -> None:
         self.retired_on = on
 
     def check_may_decide(self, today: date) -> None:

@@ -65,10 +65,7 @@ class Replay:
     networks: dict[str, NetworkInfo] = field(default_factory=dict)
     changes: list[MembershipChange] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
-    claims: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     policies: list[tuple[datetime, PolicyTerms]] = field(default_factory=list)
-    _network_ids: dict[UUID, str] = field(default_factory=dict)
-    _memberships: dict[UUID, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> Replay:
@@ -91,35 +88,18 @@ class Replay:
 
     def _Network_Registered(self, e: Any) -> None:
         self.networks[e.network_id] = NetworkInfo(e.name, list(e.themes), list(e.groups), e.founded_on, None, e.timestamp)
-        self._network_ids[e.originator_id] = e.network_id
 
     def _Network_Closed(self, e: Any) -> None:
         # Closing does not end memberships; it stops new claims (rule 2).
-        self.networks[self._network_ids[e.originator_id]].closed_on = e.on
+        self.networks[e.network_id].closed_on = e.on
 
     def _Membership_Joined(self, e: Any) -> None:
-        self._memberships[e.originator_id] = (e.network_id, e.professional_id)
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, True, e.timestamp))
 
-    def _Membership_Rejoined(self, e: Any) -> None:
-        network, professional = self._memberships[e.originator_id]
-        self.changes.append(MembershipChange(network, professional, e.on, True, e.timestamp))
+    _Membership_Rejoined = _Membership_Joined
 
     def _Membership_Left(self, e: Any) -> None:
-        network, professional = self._memberships[e.originator_id]
-        self.changes.append(MembershipChange(network, professional, e.on, False, e.timestamp))
-
-    def _Claim_Submitted(self, e: Any) -> None:
-        self.claims[e.originator_id] = {
-            "professional": e.professional_id, "network": e.network_id, "kind": e.kind,
-            "activity_date": e.activity_date,
-        }
-
-    def _Claim_Amended(self, e: Any) -> None:
-        claim = self.claims[e.originator_id]
-        for name in ("kind", "activity_date"):
-            if name in e.changes:
-                claim[name] = e.changes[name]
+        self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, False, e.timestamp))
 
     def _Claim_Approved(self, e: Any) -> None:
         self._post(e, e.points)
@@ -131,10 +111,8 @@ class Replay:
         self.policies.append((e.timestamp, PolicyTerms.from_state(e.effective_from, e.terms)))
 
     def _post(self, e: Any, amount: Decimal) -> None:
-        claim = self.claims[e.originator_id]
         self.postings.append(
-            Posting(claim["professional"], e.originator_id, claim["network"], claim["kind"],
-                    _as_date(claim["activity_date"]), e.timestamp, amount)
+            Posting(e.professional_id, e.originator_id, e.network_id, e.kind, e.activity_date, e.timestamp, amount)
         )
 
     # --- queries -----------------------------------------------------------------
@@ -196,10 +174,6 @@ def _covers(changes: list[MembershipChange], day: date) -> bool:
     """
     relevant = [c for c in changes if c.on <= day]
     return bool(relevant) and relevant[-1].joined
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _text(amounts: dict[str, Decimal]) -> dict[str, str]:
