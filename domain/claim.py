@@ -251,7 +251,7 @@ class Claim(LedgerAggregate):
         if not Decimal(0) < points_awarded <= cap:
             raise PointsOutOfRange(
                 f"{format_points(points_awarded)} points is not more than 0 and at most "
-                f"{format_points(cap)}, the cap for a {self.kind} claim"
+                f"{format_points(cap)}, the cap for one claim of kind {self.kind}"
             )
         if not rationale.strip():
             raise RationaleRequired("an approval needs a rationale")
