@@ -16,7 +16,7 @@ def balance(professional: str, at: str | None, known_at: str | None) -> None:
     from ledger.schemas import Balance
 
     values = validate("balance", {"professional": professional, "at": at, "known_at": known_at}, schema=Balance())
-    result = storage(lambda: session().ledger().balance(**values))
+    result = storage(lambda: session().reader().balance(**values))
     emit(result, render(result))
 
 

@@ -73,7 +73,7 @@ def show(claim: str) -> None:
     from ledger.schemas import ClaimShow
 
     values = validate("claim show", {"claim": claim}, schema=ClaimShow())
-    result = storage(lambda: session().ledger().show_claim(values["claim"]))
+    result = storage(lambda: session().reader().claim(values["claim"]))
     emit(result, render(result))
 
 

@@ -13,6 +13,8 @@ import click
 if TYPE_CHECKING:
     from ledger.app import Ledger
     from ledger.store import Store
+    from projections.reader import Reader
+    from projections.runner import ReadModels
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Session:
     ledger_factory: Callable[..., Ledger] | None = None  # tests pass their own
     _store: Store | None = field(default=None, init=False)
     _ledger: Ledger | None = field(default=None, init=False)
+    _models: ReadModels | None = field(default=None, init=False)
 
     @property
     def store(self) -> Store:
@@ -41,7 +44,22 @@ class Session:
             self._ledger = factory(self.store, create=create)
         return self._ledger
 
+    def read_models(self) -> ReadModels:
+        if self._models is None:
+            from projections.runner import ReadModels
+
+            self._models = ReadModels(self.ledger())
+        return self._models
+
+    def reader(self) -> Reader:
+        from projections.reader import Reader
+
+        return Reader(self.read_models())
+
     def close(self) -> None:
+        if self._models is not None:
+            self._models.close()
+            self._models = None
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
@@ -89,6 +107,13 @@ def emit(result: Any, human: str) -> None:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         click.echo(human)
+    behind = result.get("behind") if isinstance(result, dict) else None
+    if behind and not session().json:
+        click.echo(
+            f"Note: these figures are {behind['events']} event(s) behind the ledger (as of event "
+            f"{behind['position']} of {behind['head']}): a catch-up or rebuild is running elsewhere.",
+            err=True,
+        )
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

@@ -29,6 +29,7 @@ def demo() -> None:
 
     def build() -> tuple[list[str], list[dict]]:
         ledger = s.ledger(create=True)
+        s.read_models().ensure()
         if ledger.recorder.max_notification_id():
             raise InvalidInput(
                 f"The store at {s.store.where} already holds events; the demo needs a new database "
@@ -45,7 +46,8 @@ def demo() -> None:
             else:
                 routine[command] = routine.get(command, 0) + 1
         lines.extend(_summary(routine))
-        balances = [ledger.balance(pid) for pid in ("T-1001", "T-1002", "T-1003", "T-1004", "T-1005", "N-2001", "N-2002", "N-2003")]
+        reader = s.reader()
+        balances = [reader.balance(pid) for pid in ("T-1001", "T-1002", "T-1003", "T-1004", "T-1005", "N-2001", "N-2002", "N-2003")]
         return lines, balances
 
     lines, balances = storage(build)

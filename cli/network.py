@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.context import REQUEST_ID, emit, session, storage, validate, write
+from cli.context import REQUEST_ID, emit, session, storage, table, validate, write
 
 
 @click.group("network")
@@ -62,9 +62,62 @@ def members(network: str, at: str | None, known_at: str | None) -> None:
     from ledger.schemas import Members
 
     values = validate("network members", {"network": network, "at": at, "known_at": known_at}, schema=Members())
-    result = storage(lambda: session().ledger().members(**values))
+    result = storage(lambda: session().reader().members(**values))
     listed = "\n".join(f"  {m}" for m in result["members"]) or "  (none)"
     emit(result, f"Members of {result['network']} on {result['at']} ({len(result['members'])}):\n{listed}")
 
 
 COMMANDS = [network]
+
+
+@network.command("map")
+@click.option("--at", metavar="DATE", help="The map on this date (default: today).")
+@click.option("--known-at", metavar="INSTANT", help="As the register knew it at this instant (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot"]), default=None,
+              help="table (default), json, or dot for Graphviz: studyledger network map --format dot | dot -Tpng > map.png")
+def map_(at: str | None, known_at: str | None, fmt: str | None) -> None:
+    """Which networks exist for which professional groups, around which themes, with member counts."""
+    import json
+
+    from ledger.schemas import When
+
+    values = validate("network map", {"at": at, "known_at": known_at}, schema=When())
+    result = storage(lambda: session().reader().network_map(**values))
+    fmt = fmt or ("json" if session().json else "table")
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif fmt == "dot":
+        click.echo(dot(result))
+    else:
+        rows = [[n["id"], n["name"], ", ".join(n["themes"]), ", ".join(n["groups"]), str(n["members"]),
+                 "open" if n["open"] else f"closed {n['closed_on']}"] for n in result["networks"]]
+        click.echo(f"Networks on {result['at']}:\n" + (table(rows, ["network", "name", "themes", "groups", "members", ""])
+                                                       or "  (none)"))
+
+
+def dot(result: dict) -> str:
+    """A Graphviz picture: themes on the left, networks (with member counts) in the middle, groups right."""
+
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [
+        "digraph network_map {",
+        "  rankdir=LR;",
+        f"  labelloc=t; label={q('Studyledger network map on ' + result['at'])};",
+        '  node [fontname="Helvetica"];',
+    ]
+    for theme in result["themes"]:
+        lines.append(f"  {q('theme:' + theme)} [label={q(theme)}, shape=ellipse, style=filled, fillcolor=\"#e8f0fe\"];")
+    for group in result["groups"]:
+        lines.append(f"  {q('group:' + group)} [label={q(group)}, shape=hexagon, style=filled, fillcolor=\"#fef3e0\"];")
+    for n in result["networks"]:
+        label = f"{n['name']}\\n{n['members']} member(s)" + ("" if n["open"] else "\\n(closed)")
+        style = "filled" if n["open"] else "dashed"
+        lines.append(f"  {q('network:' + n['id'])} [label=\"{label}\", shape=box, style={style}, fillcolor=\"#e6f4ea\"];")
+        for theme in n["themes"]:
+            lines.append(f"  {q('theme:' + theme)} -> {q('network:' + n['id'])};")
+        for group in n["groups"]:
+            lines.append(f"  {q('network:' + n['id'])} -> {q('group:' + group)};")
+    lines.append("}")
+    return "\n".join(lines)

@@ -18,7 +18,7 @@ def review() -> None:
 @review.command("queue")
 def queue() -> None:
     """Claims waiting for a decision, oldest first."""
-    result = storage(lambda: session().ledger().review_queue())
+    result = storage(lambda: session().reader().review_queue())
     rows = [
         [c["submitted_at"][:10], c["claim"], c["professional"], c["network"], c["kind"],
          f"{c['endorsements']}/{c['min_endorsements']}", c["suggested_points"]]

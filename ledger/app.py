@@ -19,7 +19,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
-from eventsourcing.utils import get_topic
 
 from domain.base import recording_at
 from domain.claim import Claim
@@ -36,7 +35,7 @@ from domain.network import Network
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.professional import Professional
 from domain.reviewer import Reviewer
-from domain.values import KINDS, SUBMITTED, format_points
+from domain.values import KINDS, format_points
 from ledger.errors import StorageFailure
 from ledger.requests import Request, fingerprint
 from ledger.store import Store
@@ -206,9 +205,10 @@ class Ledger(Application):
     def _claim(self, ref: str) -> Claim:
         """A claim by its id, or by the --request-id it was submitted with."""
         try:
-            found = self._find(Claim, UUID(ref))
+            aggregate = self._find(Aggregate, UUID(ref))
         except ValueError:
-            found = None
+            aggregate = None
+        found = aggregate if isinstance(aggregate, Claim) else None  # another aggregate's id is no claim
         if found is None:
             request = self._find(Request, Request.create_id(ref))
             if request is not None and request.command == "claim submit":
@@ -442,111 +442,19 @@ class Ledger(Application):
         result = {"claim": str(found.id), "status": found.status, "points": format_points(-found.points_awarded)}
         return self._commit(result, found, actor=reviewer)
 
-    # --- reads -------------------------------------------------------------------
+    # --- reads ---------------------------------------------------------------------
 
-    def show_claim(self, claim: str) -> dict:
-        """A claim with its endorsements and decisions, from its own events."""
-        found = self._claim(claim)
-        endorsements: list[dict] = []
-        decisions: list[dict] = []
-        submitted_at = None
-        for event in self.events.get(found.id):
-            kind = type(event).__name__
-            at = event.timestamp.isoformat()
-            if kind == "Submitted":
-                submitted_at = at
-            elif kind == "Endorsed":
-                endorsements.append({"by": event.by, "statement": event.statement, "recorded_at": at})
-            elif kind == "Amended":
-                decisions.append({"decision": "amended", "by": event.actor, "recorded_at": at,
-                                  "changes": sorted(event.changes)})
-                if event.endorsements_cleared:
-                    endorsements = []
-            elif kind == "Withdrawn":
-                decisions.append({"decision": "withdrawn", "by": event.actor, "recorded_at": at})
-            elif kind in ("Approved", "Rejected", "Returned", "Revoked"):
-                entry = {"decision": kind.lower(), "by": event.actor, "recorded_at": at,
-                         "text": getattr(event, "rationale", None) or event.reason}
-                if kind in ("Approved", "Revoked"):
-                    entry["points"] = format_points(event.points)
-                decisions.append(entry)
-        terms = self.policy_terms(found.activity_date)
-        return {
-            "claim": str(found.id),
-            "professional": found.professional_id,
-            "network": found.network_id,
-            "kind": found.kind,
-            "status": found.status,
-            "activity_date": found.activity_date.isoformat(),
-            "hours": format_points(found.hours),
-            "description": found.description,
-            "outcome": found.outcome,
-            "practice_change": found.practice_change,
-            "points": format_points(found.points_awarded) if found.points_awarded is not None else None,
-            "suggested_points": format_points(terms.suggested_points(found.kind, found.hours)),
-            "submitted_at": submitted_at,
-            "endorsements": endorsements,
-            "decisions": decisions,
-        }
+    def claim_id(self, ref: str) -> UUID:
+        """The id of the claim `ref` names: its id, or the --request-id it was submitted with."""
+        return self._claim(ref).id
 
-    def review_queue(self) -> dict:
-        """Claims waiting for a decision, oldest submission first."""
-        claims = []
-        for claim_id, submitted_at in self._submissions():
-            claim = self._find(Claim, claim_id)
-            assert claim is not None
-            if claim.status != SUBMITTED:
-                continue
-            terms = self.policy_terms(claim.activity_date)
-            claims.append({
-                "claim": str(claim.id),
-                "professional": claim.professional_id,
-                "network": claim.network_id,
-                "kind": claim.kind,
-                "activity_date": claim.activity_date.isoformat(),
-                "endorsements": len(claim.endorsements),
-                "min_endorsements": terms.min_endorsements,
-                "suggested_points": format_points(terms.suggested_points(claim.kind, claim.hours)),
-                "submitted_at": submitted_at.isoformat(),
-            })
-        return {"claims": claims}
-
-    def all_events(self, page_size: int = 1000) -> Iterator[Any]:
-        """Every stored event, decoded, in log order."""
+    def all_events(self, stop: int | None = None, page_size: int = 1000) -> Iterator[Any]:
+        """Every stored event (up to notification id `stop`), decoded by the library's mapper, in log order."""
         start = 1
         while True:
-            page = self.recorder.select_notifications(start, page_size)
+            page = self.recorder.select_notifications(start, page_size, stop=stop)
             yield from map(self.mapper.to_domain_event, page)
             if len(page) < page_size:
-                return
-            start = page[-1].id + 1
-
-    def balance(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict:
-        """SPEC §2: P's postings with activity date ≤ at, recorded at or before known_at."""
-        from projections.replay import Replay
-
-        self._professional(professional)
-        at = at or self.clock().date()
-        return Replay.of(self.all_events()).balance(professional, at, known_at or self.clock())
-
-    def members(self, network: str, at: date | None = None, known_at: datetime | None = None) -> dict:
-        from projections.replay import Replay
-
-        self._network(network)
-        at = at or self.clock().date()
-        known_at = known_at or self.clock()
-        members = Replay.of(self.all_events()).members(network, at, known_at)
-        return {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(), "members": members}
-
-    def _submissions(self) -> Iterator[tuple[UUID, datetime]]:
-        topic = get_topic(Claim.Submitted)
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, 500, topics=[topic])
-            for notification in page:
-                event = self.mapper.to_domain_event(notification)
-                yield event.originator_id, event.timestamp
-            if len(page) < 500:
                 return
             start = page[-1].id + 1
 

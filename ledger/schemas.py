@@ -7,6 +7,7 @@ values (dates, exact decimals); the domain never sees raw input.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -79,6 +80,9 @@ class WholeNumber(fields.Integer):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
             raise ValidationError("must be a whole number")
+        # A JSON number (an import line) may be a fraction: refuse it rather than truncate it.
+        if isinstance(value, (float, Decimal)) and not (math.isfinite(value) and value == int(value)):
+            raise ValidationError("must be a whole number")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -86,9 +90,13 @@ def Day(**kwargs: Any) -> fields.Date:  # noqa: N802 - a field factory, named li
     return fields.Date(error_messages={"invalid": "must be a real date written YYYY-MM-DD"}, **kwargs)
 
 
+INSTANT_RULE = "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z"
+
+
 def Instant(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802
+    # "invalid_awareness": an instant without a time zone (or a bare date) is just as invalid.
     return fields.AwareDateTime(
-        error_messages={"invalid": "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z"},
+        error_messages={"invalid": INSTANT_RULE, "invalid_awareness": INSTANT_RULE},
         **kwargs,
     )
 
@@ -304,5 +312,10 @@ def _lower(problem: str) -> str:
 
 class Members(Schema):
     network = Identifier(required=True)
+    at = Day(load_default=None)
+    known_at = Instant(load_default=None)
+
+
+class When(Schema):
     at = Day(load_default=None)
     known_at = Instant(load_default=None)

@@ -66,6 +66,9 @@ class Replay:
     changes: list[MembershipChange] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
     policies: list[tuple[datetime, PolicyTerms]] = field(default_factory=list)
+    claims: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    endorsements: list[tuple[UUID, str, str, datetime]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> Replay:
@@ -101,11 +104,45 @@ class Replay:
     def _Membership_Left(self, e: Any) -> None:
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, False, e.timestamp))
 
+    def _Claim_Submitted(self, e: Any) -> None:
+        self.claims[e.originator_id] = {
+            "professional": e.professional_id, "network": e.network_id, "kind": e.kind,
+            "activity_date": e.activity_date, "hours": e.hours, "description": e.description, "outcome": e.outcome,
+            "practice_change": e.practice_change, "status": "submitted", "points": None, "submitted_at": e.timestamp,
+        }
+
+    def _Claim_Endorsed(self, e: Any) -> None:
+        self.endorsements.append((e.originator_id, e.by, e.statement, e.timestamp))
+
+    def _Claim_Amended(self, e: Any) -> None:
+        self.claims[e.originator_id].update(e.changes, status="submitted")
+        if e.endorsements_cleared:
+            self.endorsements = [x for x in self.endorsements if x[0] != e.originator_id]
+        self._decide(e, "amended", changes=sorted(e.changes))
+
+    def _Claim_Withdrawn(self, e: Any) -> None:
+        self._decide(e, "withdrawn")
+
+    def _Claim_Rejected(self, e: Any) -> None:
+        self._decide(e, "rejected", text=e.reason)
+
+    def _Claim_Returned(self, e: Any) -> None:
+        self._decide(e, "returned", text=e.reason)
+
     def _Claim_Approved(self, e: Any) -> None:
         self._post(e, e.points)
+        self.claims[e.originator_id]["points"] = e.points
+        self._decide(e, "approved", text=e.rationale, points=e.points)
 
     def _Claim_Revoked(self, e: Any) -> None:
         self._post(e, -e.points)
+        self._decide(e, "revoked", text=e.reason, points=-e.points)
+
+    def _decide(self, e: Any, decision: str, **details: Any) -> None:
+        if decision != "amended":
+            self.claims[e.originator_id]["status"] = decision
+        self.decisions.append({"claim": e.originator_id, "decision": decision, "by": e.actor,
+                               "recorded_at": e.timestamp, **details})
 
     def _Policy_Adopted(self, e: Any) -> None:
         self.policies.append((e.timestamp, PolicyTerms.from_state(e.effective_from, e.terms)))

@@ -1,0 +1,69 @@
+"""`studyledger projections status|catch-up|rebuild|verify`: the operators' commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.context import emit, session, storage, table
+
+
+@click.group("projections")
+def projections() -> None:
+    """Read models: how far they are, catching up, rebuilding, verifying.
+
+    Exit codes for a monitor: 0 done; 1 verify found a difference; 3 another catch-up or
+    rebuild of the projection is running (harmless for overlapping cron runs); 4 the store
+    is unavailable.
+    """
+
+
+@projections.command("status")
+def status() -> None:
+    """Each projection's position and how many events it is behind."""
+    result = storage(lambda: session().read_models().status())
+    rows = [[p["name"], str(p["generation"]), str(p["position"]), str(p["lag"])] for p in result["projections"]]
+    emit(result, f"Ledger head: event {result['head']}\n" + table(rows, ["projection", "generation", "position", "lag"]))
+
+
+@projections.command("catch-up")
+@click.argument("name", required=False)
+def catch_up(name: str | None) -> None:
+    """Apply new events to every projection (or NAME)."""
+    result = storage(lambda: session().read_models().catch_up(name))
+    applied = ", ".join(f"{n} +{k}" for n, k in result["applied"].items())
+    emit(result, f"Caught up to event {result['head']} ({applied}).")
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+def rebuild(name: str | None) -> None:
+    """Replay every event into fresh tables (all projections, or NAME) and switch over atomically."""
+    models = session().read_models()
+
+    def run() -> dict:
+        if not sys.stderr.isatty() or session().json:
+            return models.rebuild(name)
+        total = models.head()
+        with click.progressbar(length=max(total, 1), label="Rebuilding", file=sys.stderr) as bar:
+            return models.rebuild(name, progress=bar.update)
+
+    result = storage(run)
+    emit(result, f"Rebuilt {', '.join(result['rebuilt'])} from {result['head']} events.")
+
+
+@projections.command("verify")
+def verify() -> None:
+    """Compare every projection with a fresh in-memory replay of the events; exit 1 on a difference."""
+    from projections.verify import verify as check
+
+    result = storage(lambda: check(session().read_models()))
+    lines = [f"Checked {', '.join(result['projections'])} at event {result['position']}:"]
+    lines += [f"  {p}" for p in result["problems"]] or ["  no differences."]
+    emit(result, "\n".join(lines))
+    if not result["ok"]:
+        sys.exit(1)
+
+
+COMMANDS = [projections]

@@ -1,0 +1,217 @@
+"""Answers from the read models: balance, members, the network map, the review queue, a claim.
+
+Every function takes a connection inside one read transaction and the current tables of
+the projection it reads; none of them writes. Date arguments follow SPEC §2: a posting
+counts for (at, known_at) when its activity date ≤ at and it was recorded ≤ known_at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select
+
+from domain.errors import UnknownClaim, UnknownNetwork, UnknownProfessional
+from domain.policy import PolicyTerms, in_force
+from domain.values import cycle_containing, format_points
+from projections.views import micros
+
+
+def _points(cents: int | None) -> str:
+    return format_points(Decimal(cents or 0) / 100)
+
+
+def _instant(us: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)).isoformat()
+
+
+def policy_terms(conn: Connection, policies: Table, on: date, known_at: datetime) -> PolicyTerms:
+    rows = conn.execute(
+        select(policies.c.effective_from, policies.c.terms)
+        .where(policies.c.recorded_us <= micros(known_at))
+        .order_by(policies.c.effective_from)
+    ).all()
+    return in_force([PolicyTerms.from_state(r.effective_from, json.loads(r.terms)) for r in rows], on)
+
+
+def balance(conn: Connection, t: dict[str, Table], professional: str, at: date, known_at: datetime) -> dict[str, Any]:
+    known_us = micros(known_at)
+    registration = conn.execute(
+        select(t["professionals"].c.registered_on, t["professionals"].c.recorded_us)
+        .where(t["professionals"].c.professional == professional)
+    ).first()
+    if registration is None:
+        raise UnknownProfessional(f"no professional '{professional}' is registered")
+    postings = t["postings"]
+    terms = policy_terms(conn, t["policies"], at, known_at)
+    start, end = cycle_containing(registration.registered_on, at, terms.cycle_years)
+    rows = conn.execute(
+        select(
+            postings.c.kind, postings.c.network, func.sum(postings.c.cents),
+            func.sum(postings.c.cents).filter(postings.c.activity_date >= start),
+        )
+        .where(postings.c.professional == professional)
+        .where(postings.c.activity_date <= at)
+        .where(postings.c.recorded_us <= known_us)
+        .group_by(postings.c.kind, postings.c.network)
+    ).all()
+    by_kind: dict[str, int] = defaultdict(int)
+    by_network: dict[str, int] = defaultdict(int)
+    total = in_cycle = 0
+    for kind, network, cents, cycle_cents in rows:
+        by_kind[kind] += cents
+        by_network[network] += cents
+        total += cents
+        in_cycle += cycle_cents or 0
+    by_theme: dict[str, int] = defaultdict(int)
+    if by_network:
+        themes = t["themes"]
+        for network, theme in conn.execute(
+            select(themes.c.network, themes.c.theme).where(themes.c.network.in_(sorted(by_network)))
+        ):
+            by_theme[theme] += by_network[network]
+    norm_cents = int(terms.norm * 100)
+    return {
+        "professional": professional,
+        "at": at.isoformat(),
+        "known_at": known_at.isoformat(),
+        "total": _points(total),
+        # Before the registration was recorded, the register knew no cycle for P.
+        "cycle": None if registration.recorded_us > known_us else {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "points": _points(in_cycle),
+            "norm": format_points(terms.norm),
+            "shortfall": _points(max(0, norm_cents - in_cycle)),
+        },
+        "by_kind": {k: _points(by_kind[k]) for k in sorted(by_kind)},
+        "by_network": {k: _points(by_network[k]) for k in sorted(by_network)},
+        "by_theme": {k: _points(by_theme[k]) for k in sorted(by_theme)},
+    }
+
+
+def _covered(conn: Connection, changes: Table, at: date, known_at: datetime, network: str | None) -> dict[str, set[str]]:
+    """network → professionals whose membership covered `at`, by the changes recorded ≤ known_at.
+
+    A membership's changes are recorded in date order, so the last one dated ≤ at decides.
+    """
+    query = (
+        select(changes.c.network, changes.c.professional, changes.c.joined)
+        .where(changes.c.on <= at)
+        .where(changes.c.recorded_us <= micros(known_at))
+        .order_by(changes.c.position)
+    )
+    if network is not None:
+        query = query.where(changes.c.network == network)
+    latest: dict[tuple[str, str], bool] = {}
+    for row in conn.execute(query):
+        latest[(row.network, row.professional)] = row.joined
+    members: dict[str, set[str]] = defaultdict(set)
+    for (net, professional), joined in latest.items():
+        if joined:
+            members[net].add(professional)
+    return members
+
+
+def members(conn: Connection, t: dict[str, Table], network: str, at: date, known_at: datetime) -> dict[str, Any]:
+    networks = t["networks"]
+    found = conn.execute(select(networks.c.network).where(networks.c.network == network)).first()
+    if found is None:
+        raise UnknownNetwork(f"no network '{network}' is registered")
+    covered = _covered(conn, t["changes"], at, known_at, network)
+    return {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(),
+            "members": sorted(covered.get(network, ()))}
+
+
+def network_map(conn: Connection, t: dict[str, Table], at: date, known_at: datetime) -> dict[str, Any]:
+    """Which networks exist on `at`, for which groups, around which themes, with member counts."""
+    networks = t["networks"]
+    rows = conn.execute(
+        select(networks)
+        .where(networks.c.recorded_us <= micros(known_at))
+        .where(networks.c.founded_on <= at)
+        .order_by(networks.c.network)
+    ).all()
+    covered = _covered(conn, t["changes"], at, known_at, None)
+    listed = []
+    themes: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        open_on_at = row.closed_on is None or at < row.closed_on
+        entry = {
+            "id": row.network, "name": row.name, "themes": row.themes.split(","), "groups": row.groups.split(","),
+            "members": len(covered.get(row.network, ())), "open": open_on_at,
+            "closed_on": row.closed_on.isoformat() if row.closed_on else None,
+        }
+        listed.append(entry)
+        for theme in entry["themes"]:
+            themes[theme].append(row.network)
+        for group in entry["groups"]:
+            groups[group].append(row.network)
+    return {
+        "at": at.isoformat(), "known_at": known_at.isoformat(), "networks": listed,
+        "themes": {k: themes[k] for k in sorted(themes)}, "groups": {k: groups[k] for k in sorted(groups)},
+    }
+
+
+def _endorsement_counts(conn: Connection, endorsements: Table, claims: list[str]) -> dict[str, int]:
+    if not claims:
+        return {}
+    rows = conn.execute(
+        select(endorsements.c.claim, func.count()).where(endorsements.c.claim.in_(claims)).group_by(endorsements.c.claim)
+    )
+    return dict(rows.all())
+
+
+def review_queue(conn: Connection, t: dict[str, Table], now: datetime) -> dict[str, Any]:
+    claims = t["claims"]
+    rows = conn.execute(
+        select(claims).where(claims.c.status == "submitted").order_by(claims.c.submitted_us, claims.c.position)
+    ).all()
+    counts = _endorsement_counts(conn, t["endorsements"], [r.claim for r in rows])
+    out = []
+    for row in rows:
+        terms = policy_terms(conn, t["policies"], row.activity_date, now)
+        out.append({
+            "claim": _uuid(row.claim), "professional": row.professional, "network": row.network, "kind": row.kind,
+            "activity_date": row.activity_date.isoformat(), "endorsements": counts.get(row.claim, 0),
+            "min_endorsements": terms.min_endorsements,
+            "suggested_points": format_points(terms.suggested_points(row.kind, Decimal(row.hours))),
+            "submitted_at": _instant(row.submitted_us),
+        })
+    return {"claims": out}
+
+
+def claim(conn: Connection, t: dict[str, Table], claim_hex: str, now: datetime) -> dict[str, Any]:
+    claims, endorsements, decisions = t["claims"], t["endorsements"], t["decisions"]
+    row = conn.execute(select(claims).where(claims.c.claim == claim_hex)).first()
+    if row is None:
+        raise UnknownClaim(f"no claim '{_uuid(claim_hex)}' was submitted")
+    terms = policy_terms(conn, t["policies"], row.activity_date, now)
+    return {
+        "claim": _uuid(row.claim), "professional": row.professional, "network": row.network, "kind": row.kind,
+        "status": row.status, "activity_date": row.activity_date.isoformat(), "hours": format_points(Decimal(row.hours)),
+        "description": row.description, "outcome": row.outcome, "practice_change": row.practice_change,
+        "points": _points(row.cents) if row.cents is not None else None,
+        "suggested_points": format_points(terms.suggested_points(row.kind, Decimal(row.hours))),
+        "submitted_at": _instant(row.submitted_us),
+        "endorsements": [
+            {"by": e.by, "statement": e.statement, "recorded_at": _instant(e.recorded_us)}
+            for e in conn.execute(select(endorsements).where(endorsements.c.claim == claim_hex).order_by(endorsements.c.position))
+        ],
+        "decisions": [
+            {"decision": d.decision, "by": d.by, "recorded_at": _instant(d.recorded_us),
+             **({"text": d.text} if d.text is not None else {}),
+             **({"points": _points(d.cents)} if d.cents is not None else {}),
+             **({"changes": d.changes.split(",")} if d.changes else {})}
+            for d in conn.execute(select(decisions).where(decisions.c.claim == claim_hex).order_by(decisions.c.position))
+        ],
+    }
+
+
+def _uuid(hex_: str) -> str:
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"

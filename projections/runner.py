@@ -1,0 +1,342 @@
+"""Keeping the read models up to date: status, catch-up, rebuild — one pass over the log.
+
+Each projection has a row in `rm_state` (name, generation, position). Its tables carry the
+generation as a suffix (`rm_postings_g2`). A page of events is applied to every projection
+that needs it, and the rows and the new positions are committed in one transaction: a
+crash never applies an event twice or skips one.
+
+A rebuild replays from the first event into the tables of the next generation and then
+switches `rm_state` to it in one transaction, so readers see the old or the new complete
+read model. The generation before the current one is kept until the next rebuild (a
+reader that looked up the old generation just before the switch can still finish), then
+dropped. A killed rebuild leaves the current generation untouched; the next rebuild
+drops what it left and starts again.
+
+Only one catch-up or rebuild of a projection runs at a time: an advisory lock (a file lock
+beside the SQLite file; `pg_try_advisory_lock` on PostgreSQL) that a second invocation
+fails to take at once.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from ledger.errors import Conflict
+from projections.decode import decode_state, event_name
+from projections.views import PROJECTIONS, Projection
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+PAGE_SIZE = 1000
+
+STATE = MetaData()
+rm_state = Table(
+    "rm_state", STATE,
+    Column("name", String(32), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+class Busy(Conflict):
+    """Another process holds the projection's lock."""
+
+
+@dataclass
+class Target:
+    """One projection being advanced: into which generation's tables, from which position."""
+
+    projection: Projection
+    generation: int
+    position: int
+    tables: dict[str, Table]
+
+
+def make_engine(ledger: Ledger) -> Engine:
+    store = ledger.store
+    if store.engine == "sqlite":
+        engine = create_engine(store.sqlalchemy_url, connect_args={"timeout": 5})
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(store.sqlalchemy_url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+class ReadModels:
+    """The read models of one store."""
+
+    def __init__(self, ledger: Ledger, engine: Engine | None = None):
+        self.ledger = ledger
+        self.engine = engine or make_engine(ledger)
+        self._tables: dict[tuple[str, int], dict[str, Table]] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- tables and state --------------------------------------------------------
+
+    def tables(self, name: str, generation: int) -> dict[str, Table]:
+        key = (name, generation)
+        if key not in self._tables:
+            self._tables[key] = PROJECTIONS[name].tables(MetaData(), f"_g{generation}")
+        return self._tables[key]
+
+    def _create(self, name: str, generation: int) -> dict[str, Table]:
+        tables = self.tables(name, generation)
+        metadata = next(iter(tables.values())).metadata
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+        return tables
+
+    def _drop(self, name: str, generation: int) -> None:
+        tables = self.tables(name, generation)
+        metadata = next(iter(tables.values())).metadata
+        with self.engine.begin() as conn:
+            metadata.drop_all(conn)
+        self._tables.pop((name, generation), None)
+
+    def ensure(self) -> None:
+        """Create the state table and generation 1 of every projection not yet set up (idempotent)."""
+        with self.engine.begin() as conn:
+            STATE.create_all(conn)
+        known = self.state()
+        for name in PROJECTIONS:
+            if name in known:
+                continue
+            self._create(name, 1)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(rm_state).values(name=name, generation=1, position=0))
+            except IntegrityError:
+                pass  # another process set it up at the same moment
+
+    def state(self) -> dict[str, tuple[int, int]]:
+        """name → (generation, position)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("rm_state"):
+                return {}
+            rows = conn.execute(select(rm_state.c.name, rm_state.c.generation, rm_state.c.position)).all()
+        return {name: (generation, position) for name, generation, position in rows}
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def status(self) -> dict[str, Any]:
+        head = self.head()
+        state = self.state()
+        return {
+            "head": head,
+            "projections": [
+                {"name": name, "generation": state[name][0], "position": state[name][1],
+                 "lag": max(0, head - state[name][1])}
+                for name in PROJECTIONS if name in state
+            ],
+        }
+
+    def _names(self, name: str | None) -> list[str]:
+        if name is None:
+            return list(PROJECTIONS)
+        if name not in PROJECTIONS:
+            from ledger.errors import InvalidInput
+
+            raise InvalidInput(f"There is no projection '{name}'; the projections are {', '.join(PROJECTIONS)}.")
+        return [name]
+
+    # --- locks -------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the projection's lock, or raise Busy at once."""
+        store = self.ledger.store
+        if store.path is not None:
+            import fcntl
+
+            fd = os.open(f"{store.path}.{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise self._busy(name) from None
+                yield
+            finally:
+                os.close(fd)
+            return
+        key = zlib.crc32(f"studyledger:{store.settings.get('POSTGRES_SCHEMA', '')}:{name}".encode())
+        with self.engine.connect() as conn:
+            if not conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                conn.rollback()
+                raise self._busy(name)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.commit()
+
+    @staticmethod
+    def _busy(name: str) -> Busy:
+        return Busy(f"A catch-up or rebuild of the {name} projection is already running; this one did nothing.")
+
+    @contextmanager
+    def _locked(self, names: Sequence[str]) -> Iterator[None]:
+        with ExitStack() as stack:
+            for name in names:
+                stack.enter_context(self.exclusive(name))
+            yield
+
+    # --- catch-up and rebuild ----------------------------------------------------
+
+    def catch_up(self, name: str | None = None) -> dict[str, Any]:
+        """Apply new events to the projections (all, or `name`); raises Busy if one is running."""
+        names = self._names(name)
+        with self._locked(names):
+            return self.catch_up_locked(names)
+
+    def catch_up_locked(self, names: Sequence[str]) -> dict[str, Any]:
+        """`catch_up` for a caller that holds the locks of `names`."""
+        self.ensure()
+        state = self.state()
+        targets = [Target(PROJECTIONS[n], state[n][0], state[n][1], self.tables(n, state[n][0])) for n in names]
+        before = {t.projection.name: t.position for t in targets}
+        head = self._advance(targets, self.head())
+        return {"head": head, "applied": {t.projection.name: t.position - before[t.projection.name] for t in targets}}
+
+    def rebuild(self, name: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Replay every event into fresh tables, then switch readers over in one transaction."""
+        names = self._names(name)
+        with self._locked(names):
+            self.ensure()
+            state = self.state()
+            targets = []
+            for n in names:
+                current = state[n][0]
+                for stale in (current - 1, current + 1):  # the generation before, and a killed rebuild's
+                    if stale >= 1:
+                        self._drop(n, stale)
+                targets.append(Target(PROJECTIONS[n], current + 1, 0, self._create(n, current + 1)))
+            head = self._advance(targets, self.head(), progress=progress, tracked=False)
+            with self.engine.begin() as conn:
+                for target in targets:
+                    done = conn.execute(
+                        update(rm_state)
+                        .where(rm_state.c.name == target.projection.name)
+                        .values(generation=target.generation, position=target.position)
+                    )
+                    assert done.rowcount == 1
+        return {"head": head, "rebuilt": names}
+
+    def _advance(
+        self,
+        targets: list[Target],
+        stop: int,
+        progress: Callable[[int], None] | None = None,
+        tracked: bool = True,
+    ) -> int:
+        """Apply events after each target's position up to `stop`, a page per transaction.
+
+        `tracked`: write each page's position to rm_state (catch-up); a rebuild keeps its
+        position in memory and writes it when it switches generations.
+        """
+        recorder = self.ledger.recorder
+        start = min((t.position for t in targets), default=stop)
+        topics = sorted({topic for t in targets for topic in self._topics(t.projection)})
+        position = start
+        while position < stop:
+            notifications = recorder.select_notifications(
+                position + 1, PAGE_SIZE, stop=stop, topics=topics
+            )
+            last = notifications[-1].id if len(notifications) == PAGE_SIZE else stop
+            pages = [(t, t.projection.new_page(t.tables)) for t in targets]
+            for notification in notifications:
+                name = event_name(notification.topic)
+                state = None
+                for target, page in pages:
+                    handler = target.projection.handlers.get(name)
+                    if handler is None or notification.id <= target.position:
+                        continue
+                    if state is None:
+                        state = decode_state(notification.state)
+                    handler(page, state, notification.originator_id, notification.id)
+            with self.engine.begin() as conn:
+                if self.ledger.store.engine == "sqlite":
+                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                for target, page in pages:
+                    page.flush(conn)
+                    if tracked and target.position < last:
+                        done = conn.execute(
+                            update(rm_state)
+                            .where(rm_state.c.name == target.projection.name)
+                            .where(rm_state.c.generation == target.generation)
+                            .where(rm_state.c.position == target.position)
+                            .values(position=last)
+                        )
+                        if done.rowcount != 1:
+                            raise Conflict(f"The {target.projection.name} projection was changed by another process; "
+                                           "nothing was applied. Safe to retry.")
+            for target in targets:
+                target.position = max(target.position, last)
+            if progress is not None:
+                progress(last - position)
+            position = last
+        return stop
+
+    _topic_cache: dict[str, list[str]] = {}
+
+    def _topics(self, projection: Projection) -> list[str]:
+        if projection.name not in self._topic_cache:
+            self._topic_cache[projection.name] = [TOPICS[name] for name in projection.handlers]
+        return self._topic_cache[projection.name]
+
+
+def _topics() -> dict[str, str]:
+    """Event name (`Claim.Approved`) → stored topic (`domain.claim:Claim.Approved`)."""
+    from eventsourcing.utils import get_topic
+
+    from domain.claim import Claim
+    from domain.membership import Membership
+    from domain.network import Network
+    from domain.policy import Policy
+    from domain.professional import Professional
+
+    classes = [
+        Claim.Submitted, Claim.Endorsed, Claim.Amended, Claim.Withdrawn, Claim.Approved, Claim.Rejected,
+        Claim.Returned, Claim.Revoked, Membership.Joined, Membership.Rejoined, Membership.Left,
+        Network.Registered, Network.Closed, Policy.Adopted, Professional.Registered,
+    ]
+    return {event_name(get_topic(cls)): get_topic(cls) for cls in classes}
+
+
+TOPICS = _topics()
+
