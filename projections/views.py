@@ -35,6 +35,8 @@ from sqlalchemy import (
     update,
 )
 
+from projections.decode import value
+
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -44,10 +46,15 @@ def micros(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def stamp(state: dict[str, Any]) -> int:
+    """The recording instant of a raw event state, in microseconds."""
+    return micros(value(state["timestamp"]))
+
+
 def cents(amount: Decimal) -> int:
-    value = amount * 100
-    assert value == value.to_integral_value(), f"points have at most two decimals: {amount}"
-    return int(value)
+    hundredfold = amount * 100
+    assert hundredfold == hundredfold.to_integral_value(), f"points have at most two decimals: {amount}"
+    return int(hundredfold)
 
 
 Handler = Callable[["Page", dict[str, Any], UUID, int], None]
@@ -132,14 +139,14 @@ class Balances(Projection):
         return {"postings": postings, "professionals": professionals, "themes": themes, "policies": policies}
 
     def _approved(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
-        _post(page, s, oid, position, cents(s["points"]))
+        _post(page, s, oid, position, cents(value(s["points"])))
 
     def _revoked(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
-        _post(page, s, oid, position, -cents(s["points"]))
+        _post(page, s, oid, position, -cents(value(s["points"])))
 
     def _registered(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
-        page.insert("professionals", professional=s["professional_id"], registered_on=s["registered_on"],
-                    recorded_us=micros(s["timestamp"]))
+        page.insert("professionals", professional=s["professional_id"], registered_on=value(s["registered_on"]),
+                    recorded_us=stamp(s))
 
     def _network(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
         for theme in s["themes"]:
@@ -157,7 +164,7 @@ class Balances(Projection):
 def _post(page: Page, s: dict[str, Any], oid: UUID, position: int, amount: int) -> None:
     page.insert(
         "postings", position=position, professional=s["professional_id"], claim=oid.hex, network=s["network_id"],
-        kind=s["kind"], activity_date=s["activity_date"], recorded_us=micros(s["timestamp"]), cents=amount,
+        kind=s["kind"], activity_date=value(s["activity_date"]), recorded_us=stamp(s), cents=amount,
     )
 
 
@@ -173,7 +180,7 @@ def _policies_table(metadata: MetaData, name: str) -> Table:
 def _policy(page: Page, s: dict[str, Any]) -> None:
     import json
 
-    page.insert("policies", effective_from=s["effective_from"], recorded_us=micros(s["timestamp"]),
+    page.insert("policies", effective_from=value(s["effective_from"]), recorded_us=stamp(s),
                 terms=json.dumps(s["terms"], sort_keys=True))
 
 
@@ -211,16 +218,16 @@ class Memberships(Projection):
 
     def _registered(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
         page.insert("networks", network=s["network_id"], name=s["name"], themes=",".join(sorted(s["themes"])),
-                    groups=",".join(sorted(s["groups"])), founded_on=s["founded_on"], closed_on=None,
-                    recorded_us=micros(s["timestamp"]))
+                    groups=",".join(sorted(s["groups"])), founded_on=value(s["founded_on"]), closed_on=None,
+                    recorded_us=stamp(s))
 
     def _closed(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
-        page.updates.setdefault("networks", {})[s["network_id"]] = {"key": s["network_id"], "closed_on": s["on"]}
+        page.updates.setdefault("networks", {})[s["network_id"]] = {"key": s["network_id"], "closed_on": value(s["on"])}
 
     def _change(joined: bool) -> Handler:
         def handle(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
             page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
-                        on=s["on"], joined=joined, recorded_us=micros(s["timestamp"]))
+                        on=value(s["on"]), joined=joined, recorded_us=stamp(s))
 
         return handle
 
@@ -298,18 +305,18 @@ class Claims(Projection):
         assert isinstance(page, ClaimPage)
         page.new_claims[oid.hex] = page.insert(
             "claims", claim=oid.hex, professional=s["professional_id"], network=s["network_id"], kind=s["kind"],
-            activity_date=s["activity_date"], hours=str(s["hours"]), description=s["description"],
+            activity_date=value(s["activity_date"]), hours=str(value(s["hours"])), description=s["description"],
             outcome=s["outcome"], practice_change=s["practice_change"], status="submitted", cents=None,
-            submitted_us=micros(s["timestamp"]), position=position,
+            submitted_us=stamp(s), position=position,
         )
 
     def _endorsed(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
         page.insert("endorsements", claim=oid.hex, by=s["by"], statement=s["statement"],
-                    recorded_us=micros(s["timestamp"]), position=position)
+                    recorded_us=stamp(s), position=position)
 
     def _amended(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
         assert isinstance(page, ClaimPage)
-        changes = {k: (str(v) if k == "hours" else v) for k, v in s["changes"].items()}
+        changes = {k: (str(value(v)) if k == "hours" else value(v)) for k, v in s["changes"].items()}
         page.set_claim(oid.hex, status="submitted", **changes)
         if s["endorsements_cleared"]:
             page.clear_endorsements(oid.hex)
@@ -318,7 +325,7 @@ class Claims(Projection):
     def _status(status: str, text_key: str | None = None, sign: int = 0) -> Handler:
         def handle(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
             assert isinstance(page, ClaimPage)
-            amount = cents(s["points"]) if sign else None
+            amount = cents(value(s["points"])) if sign else None
             values: dict[str, Any] = {"status": status}
             if sign > 0:
                 values["cents"] = amount
@@ -344,7 +351,7 @@ class Claims(Projection):
 def _decision(page: Page, s: dict[str, Any], oid: UUID, position: int, decision: str, *,
               text: str | None = None, cents: int | None = None, changes: str | None = None) -> None:
     page.insert("decisions", claim=oid.hex, decision=decision, by=s["actor"], text=text, cents=cents,
-                changes=changes, recorded_us=micros(s["timestamp"]), position=position)
+                changes=changes, recorded_us=stamp(s), position=position)
 
 
 class ClaimPage(Page):

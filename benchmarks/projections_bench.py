@@ -1,0 +1,216 @@
+"""Rebuild and query figures for SPEC §7, compared in one run.
+
+For each size: generate a seeded synthetic register, import it (events/s), then in a
+fresh child process each (so peak RSS is the step's own):
+- the floor: a raw SQL scan of the stored events with JSON decoding of every state;
+- a full rebuild of all projections (time, events/s, ratio to the floor, peak RSS);
+- `balance` and `network members` at random dates and known-at instants, in process,
+  through the same Reader the CLI uses (median and p95).
+
+    python -m benchmarks.projections_bench --events 100000 1000000
+    python -m benchmarks.projections_bench --events 100000 --db postgresql://postgres@127.0.0.1:5432/test?schema=bench
+
+Bars: rebuild ≤ 3× the floor; 10× the events ≤ 12× the rebuild time; queries < 20 ms;
+peak RSS < 500 MB at 1M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from benchmarks.generate import TODAY, lines
+
+CHUNK = 200_000  # import lines per all-or-nothing import, to keep the import's memory bounded
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(db: str, events: int, seed: int) -> dict:
+    from ledger.app import open_ledger
+    from ledger.importer import import_lines
+    from ledger.store import resolve
+    from projections.runner import ReadModels
+
+    ledger = open_ledger(resolve(db), create=True)
+    ReadModels(ledger).ensure()
+    batch: list[str] = []
+    written = 0
+    started = time.perf_counter()
+    for line in lines(events, seed):
+        batch.append(json.dumps(line))
+        if len(batch) == CHUNK:
+            written += import_lines(ledger, batch)["events"]
+            batch = []
+    if batch:
+        written += import_lines(ledger, batch)["events"]
+    elapsed = time.perf_counter() - started
+    ledger.close()
+    return {"events": written, "import_s": elapsed, "import_eps": written / elapsed}
+
+
+def floor(db: str) -> dict:
+    """The floor: every stored event's state read with a raw SELECT and decoded with json."""
+    from ledger.store import resolve
+
+    store = resolve(db)
+    started = time.perf_counter()
+    count = 0
+    if store.engine == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(store.settings["SQLITE_DBNAME"])
+        for _rowid, _topic, state in conn.execute("SELECT rowid, topic, state FROM stored_events ORDER BY rowid"):
+            json.loads(state)
+            count += 1
+    else:
+        import psycopg
+
+        s = store.settings
+        schema = s.get("POSTGRES_SCHEMA", "public")
+        with psycopg.connect(dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],
+                             user=s["POSTGRES_USER"], password=s["POSTGRES_PASSWORD"] or None) as conn:
+            with conn.cursor(name="floor") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(f'SELECT notification_id, topic, state FROM "{schema}".studyledger_events '
+                               "ORDER BY notification_id")
+                for _id, _topic, state in cursor:
+                    json.loads(bytes(state))
+                    count += 1
+    return {"floor_s": time.perf_counter() - started, "rows": count, "peak_mb": peak_mb()}
+
+
+def rebuild(db: str) -> dict:
+    from ledger.app import open_ledger
+    from ledger.store import resolve
+    from projections.runner import ReadModels
+
+    models = ReadModels(open_ledger(resolve(db)))
+    started = time.perf_counter()
+    result = models.rebuild()
+    return {"rebuild_s": time.perf_counter() - started, "head": result["head"], "peak_mb": peak_mb()}
+
+
+def queries(db: str, samples: int, seed: int) -> dict:
+    from ledger.app import open_ledger
+    from ledger.store import resolve
+    from projections.reader import Reader
+    from projections.runner import ReadModels
+
+    ledger = open_ledger(resolve(db))
+    reader = Reader(ReadModels(ledger))
+    rng = random.Random(seed)
+    professionals = [row["professional"] for row in _ids(reader, "professionals", "professional")]
+    networks = [row["network"] for row in _ids(reader, "networks", "network")]
+    reader.balance(professionals[0])  # warm up: connections, statement caches
+
+    def timed(call) -> float:
+        started = time.perf_counter()
+        call()
+        return (time.perf_counter() - started) * 1000
+
+    def random_day() -> date:
+        return TODAY - timedelta(days=rng.randrange(0, 4 * 365))
+
+    def random_instant() -> datetime:
+        return datetime.now(timezone.utc) - timedelta(seconds=rng.randrange(0, 3600))
+
+    balance_ms = [timed(lambda: reader.balance(rng.choice(professionals), random_day(), random_instant()))
+                  for _ in range(samples)]
+    members_ms = [timed(lambda: reader.members(rng.choice(networks), random_day(), random_instant()))
+                  for _ in range(samples)]
+
+    def summary(values: list[float]) -> dict:
+        values = sorted(values)
+        return {"median_ms": statistics.median(values), "p95_ms": values[int(len(values) * 0.95) - 1]}
+
+    return {"balance": summary(balance_ms), "members": summary(members_ms)}
+
+
+def _ids(reader, projection: str, column: str) -> list[dict]:
+    from sqlalchemy import select
+
+    name = {"professionals": "balances", "networks": "memberships"}[projection]
+    generation = reader.models.state()[name][0]
+    table = reader.models.tables(name, generation)[projection]
+    with reader.models.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(table.c[column]))]
+
+
+def child(step: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.projections_bench", "--step", step, *args],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--db", help="a PostgreSQL URL (with ?schema=…) instead of a new SQLite file per size")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--target", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        steps = {
+            "build": lambda: build(args.target, args.events[0], args.seed),
+            "floor": lambda: floor(args.target),
+            "rebuild": lambda: rebuild(args.target),
+            "queries": lambda: queries(args.target, args.samples, args.seed),
+        }
+        print(json.dumps(steps[args.step]()))
+        return
+    rebuild_times = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.events:
+            db = args.db or str(Path(folder) / f"bench-{size}.db")
+            if args.db:
+                _reset_schema(args.db)
+            common = ["--target", db, "--events", str(size), "--seed", str(args.seed)]
+            built = child("build", *common)
+            floor_ = child("floor", *common)
+            rebuilt = child("rebuild", *common)
+            timings = child("queries", *common, "--samples", str(args.samples))
+            rebuild_times[size] = rebuilt["rebuild_s"]
+            ratio = rebuilt["rebuild_s"] / floor_["floor_s"]
+            print(f"{size:>9,} requested, {built['events']:,} events stored ({'PostgreSQL' if args.db else 'SQLite'})")
+            print(f"  import   {built['import_s']:8.2f} s  {built['import_eps']:10,.0f} events/s   (bar ≥ 20,000 on SQLite)")
+            print(f"  floor    {floor_['floor_s']:8.2f} s  {floor_['rows'] / floor_['floor_s']:10,.0f} rows/s   "
+                  "(raw SELECT + json.loads)")
+            print(f"  rebuild  {rebuilt['rebuild_s']:8.2f} s  {rebuilt['head'] / rebuilt['rebuild_s']:10,.0f} events/s"
+                  f"   {ratio:.2f}× the floor (bar ≤ 3×), peak RSS {rebuilt['peak_mb']:.0f} MB (bar < 500 MB at 1M)")
+            for name in ("balance", "members"):
+                t = timings[name]
+                print(f"  {name:<8} median {t['median_ms']:6.2f} ms, p95 {t['p95_ms']:6.2f} ms   (bar < 20 ms)")
+    sizes = sorted(rebuild_times)
+    for small, large in zip(sizes, sizes[1:]):
+        print(f"rebuild growth {small:,} → {large:,} events: {rebuild_times[large] / rebuild_times[small]:.2f}× the time "
+              f"for {large / small:.0f}× the events (bar ≤ 1.2 × that)")
+
+
+def _reset_schema(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from ledger.store import resolve
+
+    s = resolve(url).settings
+    with psycopg.connect(dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],
+                         user=s["POSTGRES_USER"], password=s["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s["POSTGRES_SCHEMA"])))
+
+
+if __name__ == "__main__":
+    main()
