@@ -20,7 +20,7 @@ def import_(file: str) -> None:
     from ledger.importer import import_lines
 
     try:
-        stream = click.open_file(file, encoding="utf-8")
+        stream = click.open_file(file, encoding="utf-8-sig")  # a byte-order mark is not part of line 1
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror}.") from None
     with stream:

@@ -55,7 +55,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
             try:
                 ledger.run(command, values)
             except DomainError as error:
-                error.message = f"line {number} ({command}): {error.message}"
+                error.message = f"Line {number} ({command}): {error.message}"
                 raise
             commands += 1
         staged = ledger._staged

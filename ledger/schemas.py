@@ -8,6 +8,7 @@ values (dates, exact decimals); the domain never sees raw input.
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from domain.values import IDENTIFIER, KINDS, MAX_HOURS
 
 ID_RULE = "1–64 characters of A-Z a-z 0-9 . _ -"
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_TEXT = 10_000
 
 
@@ -59,8 +62,10 @@ class Amount(fields.Decimal):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool):
             raise ValidationError("Not a valid number.")
-        if isinstance(value, str) and value.strip() != value:
+        if isinstance(value, str):
             value = value.strip()
+            if not PLAIN_DECIMAL.fullmatch(value):
+                raise ValidationError("must be a number written like 2 or 1.5")
         amount = super()._deserialize(value, attr, data, **kwargs)
         exponent = amount.as_tuple().exponent
         assert isinstance(exponent, int)  # NaN and infinity were refused above
@@ -86,8 +91,18 @@ class WholeNumber(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def Day(**kwargs: Any) -> fields.Date:  # noqa: N802 - a field factory, named like a field
-    return fields.Date(error_messages={"invalid": "must be a real date written YYYY-MM-DD"}, **kwargs)
+class Day(fields.Date):
+    """A calendar date written exactly YYYY-MM-DD (not the other ISO forms Python accepts)."""
+
+    RULE = "must be a real date written YYYY-MM-DD"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(error_messages={"invalid": self.RULE}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+            raise ValidationError(self.RULE)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 INSTANT_RULE = "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z"
