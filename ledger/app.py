@@ -24,6 +24,7 @@ from domain.base import recording_at
 from domain.claim import Claim
 from domain.errors import (
     AlreadyRegistered,
+    NotAMember,
     RequestIdReused,
     UnknownClaim,
     UnknownNetwork,
@@ -321,8 +322,6 @@ class Ledger(Application):
         self._professional(professional)
         membership = self._membership(network, professional)
         if membership is None:
-            from domain.errors import NotAMember
-
             raise NotAMember(f"{professional} is not a member of {network}")
         membership.leave(on, actor=professional, os_user=self.os_user)
         result = {"network": network, "professional": professional, "status": "left", "on": on.isoformat()}

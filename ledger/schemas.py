@@ -242,10 +242,19 @@ class ClaimShow(ClaimRef):
     pass
 
 
-class Balance(Schema):
-    professional = Identifier(required=True)
+class When(Schema):
+    """The two time axes of a read: activity date and recording instant (SPEC §2)."""
+
     at = Day(load_default=None)
     known_at = Instant(load_default=None)
+
+
+class Balance(When):
+    professional = Identifier(required=True)
+
+
+class Members(When):
+    network = Identifier(required=True)
 
 
 # Command path → schema. The write commands are the ones an import line may carry.
@@ -324,13 +333,3 @@ def _lower(problem: str) -> str:
     }
     return known.get(problem, problem if problem.startswith(("must", "is", "needs")) else "is invalid: " + problem)
 
-
-class Members(Schema):
-    network = Identifier(required=True)
-    at = Day(load_default=None)
-    known_at = Instant(load_default=None)
-
-
-class When(Schema):
-    at = Day(load_default=None)
-    known_at = Instant(load_default=None)
