@@ -95,9 +95,9 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from cli import balance, claim, demo, import_, init, network, policy, professional, projections, review, reviewer
+    from cli import audit, balance, claim, demo, import_, init, network, policy, professional, projections, review, reviewer
 
-    for module in (init, policy, professional, reviewer, network, claim, review, balance, projections, import_, demo):
+    for module in (init, policy, professional, reviewer, network, claim, review, balance, audit, projections, import_, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

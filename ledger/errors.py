@@ -62,10 +62,15 @@ def _first_line(error: BaseException) -> str:
 @contextmanager
 def storage_errors(where: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     """Turn storage exceptions raised inside the block into Conflict or StorageFailure."""
-    from eventsourcing.persistence import IntegrityError, PersistenceError
+    from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, PersistenceError
 
     try:
         yield
+    except MapperDeserialisationError as error:
+        raise StorageFailure(
+            f"The store at {where} holds an event that cannot be read ({redact(_first_line(error), secrets)}); "
+            "it was changed outside the ledger: run 'studyledger audit verify'."
+        ) from error
     except IntegrityError as error:
         raise Conflict(
             "Another change to the same record was stored at the same moment; nothing was written. "

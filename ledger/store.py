@@ -61,6 +61,7 @@ def _sqlite(path_text: str) -> Store:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": "ledger.integrity:SealingSQLiteApplicationRecorder",
         },
         sqlalchemy_url=f"sqlite:///{path}",
         where=str(path),
@@ -92,6 +93,7 @@ def _postgresql(url: str) -> Store:
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_LOCK_TIMEOUT": "5",
+        "APPLICATION_RECORDER_TOPIC": "ledger.integrity_postgres:SealingPostgresApplicationRecorder",
     }
     if schema:
         settings["POSTGRES_SCHEMA"] = schema

@@ -1,0 +1,151 @@
+"""Auditors' reads: a professional's history from the events alone, and the chain check.
+
+`history` decodes every stored event through the library's mapper (never the read
+models) and keeps those that concern the professional — as claimant, endorser, member or
+reviewer — with the running balance after each. `verify_chain` recomputes the hash chain
+of `ledger.integrity` over the stored rows and compares it with the seals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.errors import UnknownProfessional
+from domain.values import format_points
+from ledger.app import Ledger
+from ledger.integrity import SEALS_TABLE, Report, Row, check_chain, parse_digest
+
+PAGE = 5000
+
+
+def history(ledger: Ledger, professional: str, known_at: datetime | None = None) -> dict[str, Any]:
+    """Every event concerning `professional`, in recorded order, with the running balance."""
+    ledger._professional(professional)  # rule 1: refer only to what exists
+    claims: set[UUID] = set()
+    balance = Decimal(0)
+    entries: list[dict[str, Any]] = []
+    for event in ledger.all_events():
+        if known_at is not None and event.timestamp > known_at:
+            break  # events are recorded in log order
+        entry = _concerning(event, professional, claims)
+        if entry is None:
+            continue
+        if entry.get("role") == "claimant" and "points" in entry:
+            balance += entry.pop("_amount")
+        entry.pop("_amount", None)
+        entry["balance"] = format_points(balance)
+        entries.append(entry)
+    if not entries:
+        raise UnknownProfessional(f"no professional '{professional}' was registered by {known_at.isoformat()}"
+                                  if known_at else f"no professional '{professional}' is registered")
+    return {"professional": professional, "known_at": known_at.isoformat() if known_at else None, "events": entries}
+
+
+def _concerning(event: Any, professional: str, claims: set[UUID]) -> dict[str, Any] | None:
+    """The history entry for `event` if it concerns `professional`, else None."""
+    name = type(event).__qualname__
+    base = {"recorded_at": event.timestamp.isoformat(), "type": name.replace(".", ""),
+            "actor": getattr(event, "actor", None), "os_user": getattr(event, "os_user", None)}
+    if name.startswith("Professional.") and event.professional_id == professional:
+        details = {"on": _day(getattr(event, "registered_on", None) or event.on)}
+        if name == "Professional.Registered":
+            details.update(name=event.name, group=event.group)
+        return {**base, "role": "professional", **details}
+    if name.startswith("Reviewer.") and event.reviewer_id == professional:
+        return {**base, "role": "reviewer", "on": _day(getattr(event, "appointed_on", None) or event.on)}
+    if name.startswith("Membership.") and event.professional_id == professional:
+        return {**base, "role": "member", "network": event.network_id, "on": _day(event.on)}
+    if not name.startswith("Claim."):
+        return None
+    claim = str(event.originator_id)
+    if name == "Claim.Submitted" and event.professional_id == professional:
+        claims.add(event.originator_id)
+        return {**base, "role": "claimant", "claim": claim, "network": event.network_id, "kind": event.kind,
+                "activity_date": _day(event.activity_date), "hours": format_points(event.hours)}
+    if event.originator_id in claims:
+        entry = {**base, "role": "claimant", "claim": claim}
+        if name in ("Claim.Approved", "Claim.Revoked"):
+            amount = event.points if name == "Claim.Approved" else -event.points
+            entry.update(points=format_points(amount), _amount=amount, network=event.network_id,
+                         activity_date=_day(event.activity_date))
+        text = getattr(event, "rationale", None) or getattr(event, "reason", None) or getattr(event, "statement", None)
+        if text:
+            entry["text"] = text
+        if name == "Claim.Endorsed":
+            entry["by"] = event.by
+        return entry
+    if name == "Claim.Endorsed" and event.by == professional:
+        return {**base, "role": "endorser", "claim": claim, "text": event.statement}
+    if event.actor == professional and name in ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked"):
+        entry = {**base, "role": "reviewer", "claim": claim,
+                 "text": getattr(event, "rationale", None) or event.reason}
+        if name in ("Claim.Approved", "Claim.Revoked"):
+            entry["points"] = format_points(event.points if name == "Claim.Approved" else -event.points)
+        return entry
+    return None
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- the chain -------------------------------------------------------------------------
+
+
+def _rows(ledger: Ledger, upto: int) -> Iterator[Row]:
+    start = 1
+    while start <= upto:
+        page = ledger.recorder.select_notifications(start, PAGE, stop=upto)
+        for n in page:
+            # A state rewritten in SQL may come back as text: hash what is there, it will not match.
+            state = n.state if isinstance(n.state, bytes) else str(n.state).encode()
+            yield Row(n.id, n.originator_id, n.originator_version, n.topic, state)
+        if len(page) < PAGE:
+            return
+        start = page[-1].id + 1
+
+
+def _seals(ledger: Ledger, upto: int) -> Iterator[tuple[int, bytes]]:
+    datastore = ledger.recorder.datastore
+    if ledger.store.engine == "sqlite":
+        table, marker = SEALS_TABLE, "?"
+    else:
+        table, marker = f'"{datastore.schema}".{SEALS_TABLE}', "%s"
+    after = 0
+    while True:
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT position, seal FROM {table} WHERE position > {marker} AND position <= {marker} "
+                f"ORDER BY position LIMIT {PAGE}",
+                (after, upto),
+            )
+            rows = [(int(r["position"]), bytes(r["seal"])) for r in cursor.fetchall()]
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        after = rows[-1][0]
+
+
+def verify_chain(ledger: Ledger, digest_text: str | None = None) -> tuple[Report, list[str]]:
+    """The chain over every stored event; with a digest, also that history up to it is unchanged."""
+    head = ledger.recorder.max_notification_id() or 0
+    report = check_chain(_rows(ledger, head), _seals(ledger, head))
+    notes: list[str] = []
+    if digest_text is not None:
+        position, prefix = parse_digest(digest_text)
+        at = check_chain(_rows(ledger, position), _seals(ledger, position), upto=position)
+        if at.head != position:
+            report.problems.append(
+                f"the digest covers {position} events, but the chain holds only {at.head} unbroken: events were "
+                "deleted or changed")
+        elif at.seal.hex()[:32] != prefix:
+            report.problems.append(
+                f"the history up to event {position} differs from the one the digest was taken of")
+        else:
+            notes.append(f"the digest matches: no event up to {position} has changed since it was taken")
+        report.ok = not report.problems
+    return report, notes

@@ -1,0 +1,144 @@
+"""Tamper evidence: a hash chain over the stored events, sealed as they are written.
+
+Every stored event is linked into a chain:
+
+    seal(n) = SHA-256( seal(previous) ‖ position ‖ aggregate id ‖ version ‖ topic ‖ SHA-256(state bytes) )
+
+so the seal covers the event's bytes (which hold its recording instant), its position in
+the log, its aggregate and version, and its topic — the stored bytes, not the decoded
+event, so upcasting an event class later changes nothing. The seals are written by the
+library's own application recorders, subclassed here to insert them in the same
+transaction as the events: an event row added, changed, removed or moved directly in SQL
+no longer matches its seal. Someone who rewrites both events and seals is caught by a
+digest of the chain kept elsewhere (`audit digest`, then `audit verify --digest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+GENESIS = hashlib.sha256(b"studyledger audit chain v1").digest()
+SEALS_TABLE = "studyledger_seals"
+DIGEST_PREFIX = "sl1"
+
+
+def link(previous: bytes, position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """The seal of one stored event, chained to the seal before it."""
+    oid = originator_id.bytes if isinstance(originator_id, UUID) else UUID(str(originator_id)).bytes
+    header = struct.pack(">QQ", position, version) + oid + topic.encode()
+    return hashlib.sha256(previous + header + hashlib.sha256(state).digest()).digest()
+
+
+def seal_rows(previous: bytes, positions: Sequence[int], events: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
+    assert len(positions) == len(events), "one position for each stored event"
+    rows = []
+    for position, stored in zip(positions, events):
+        previous = link(previous, position, stored.originator_id, stored.originator_version, stored.topic, stored.state)
+        rows.append((position, previous))
+    return rows
+
+
+class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite application recorder, writing each event's seal in its transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (position INTEGER PRIMARY KEY, seal BLOB NOT NULL)",
+        ]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events:
+            assert positions is not None
+            c.execute(f"SELECT seal FROM {SEALS_TABLE} ORDER BY position DESC LIMIT 1")
+            row = c.fetchone()
+            rows = seal_rows(bytes(row[0]) if row else GENESIS, positions, stored_events)
+            c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)", rows)
+        return positions
+
+
+# --- verification ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    position: int
+    originator_id: UUID | str
+    version: int
+    topic: str
+    state: bytes
+
+
+@dataclass
+class Report:
+    ok: bool
+    events_checked: int
+    head: int
+    seal: bytes
+    problems: list[str]
+
+
+def check_chain(events: Iterable[Row], seals: Iterable[tuple[int, bytes]], upto: int | None = None) -> Report:
+    """Recompute the chain over `events` and compare with the stored `seals`, both in position order.
+
+    Names the first event whose row, position or order does not match its seal, and any
+    event without a seal or seal without an event (a deletion or an insertion).
+    """
+    problems: list[str] = []
+    previous = GENESIS
+    checked = 0
+    head = 0
+    event_iter: Iterator[Row] = iter(events)
+    seal_iter = iter(seals)
+    event = next(event_iter, None)
+    sealed = next(seal_iter, None)
+    while event is not None or sealed is not None:
+        if upto is not None and (event is None or event.position > upto) and (sealed is None or sealed[0] > upto):
+            break
+        if sealed is None or (event is not None and event.position < sealed[0]):
+            assert event is not None
+            problems.append(f"event {event.position} ({event.topic}) has no seal: inserted directly in the database")
+            break
+        if event is None or sealed[0] < event.position:
+            problems.append(f"the event at position {sealed[0]} is missing: deleted directly in the database")
+            break
+        expected = link(previous, event.position, event.originator_id, event.version, event.topic, event.state)
+        if expected != sealed[1]:
+            problems.append(
+                f"event {event.position} ({event.topic}, aggregate {event.originator_id} version {event.version}) "
+                "does not match its seal: changed, moved or inserted directly in the database"
+            )
+            break
+        previous = expected
+        head = event.position
+        checked += 1
+        event = next(event_iter, None)
+        sealed = next(seal_iter, None)
+    return Report(ok=not problems, events_checked=checked, head=head, seal=previous, problems=problems)
+
+
+def digest(position: int, seal: bytes) -> str:
+    """A short digest of the chain up to `position`: worth keeping elsewhere."""
+    return f"{DIGEST_PREFIX}-{position}-{seal.hex()[:32]}"
+
+
+def parse_digest(text: str) -> tuple[int, str]:
+    from ledger.errors import InvalidInput
+
+    parts = text.strip().split("-")
+    if len(parts) != 3 or parts[0] != DIGEST_PREFIX or not parts[1].isdigit() or len(parts[2]) != 32:
+        raise InvalidInput(f"--digest must look like {DIGEST_PREFIX}-<position>-<32 hex digits>, as 'audit digest' prints it.")
+    try:
+        bytes.fromhex(parts[2])
+    except ValueError:
+        raise InvalidInput("--digest must end in 32 hex digits.") from None
+    return int(parts[1]), parts[2]
