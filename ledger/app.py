@@ -479,18 +479,28 @@ def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger
             os.close(fd)
         elif not store.path.exists():
             raise StorageFailure(f"There is no ledger at {store.where}; run 'studyledger init' first.")
-    elif create and "POSTGRES_SCHEMA" in store.settings:
-        _create_schema(store)
+    else:
+        _check_postgres(store, create_schema=create and "POSTGRES_SCHEMA" in store.settings)
     return Ledger(store, create_tables=create, **options)
 
 
-def _create_schema(store: Store) -> None:
+def _check_postgres(store: Store, *, create_schema: bool) -> None:
+    """One direct connection first: the library's pool would retry for its whole timeout and then
+    say only that it got no connection; the server's own answer says why."""
     import psycopg
     from psycopg import sql
 
+    from ledger.errors import redact
+
     s = store.settings
-    with psycopg.connect(
-        dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"], user=s["POSTGRES_USER"],
-        password=s["POSTGRES_PASSWORD"] or None, connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
-    ) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(s["POSTGRES_SCHEMA"])))
+    try:
+        with psycopg.connect(
+            dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"], user=s["POSTGRES_USER"],
+            password=s["POSTGRES_PASSWORD"] or None, connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as connection:
+            if create_schema:
+                connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(s["POSTGRES_SCHEMA"])))
+    except psycopg.OperationalError as error:
+        reason = redact(" ".join(str(error).split()), store.secrets)
+        raise StorageFailure(f"Cannot connect to the PostgreSQL store at {store.where}: {reason}") from None

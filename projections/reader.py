@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import OperationalError
 
 from projections import queries
 from projections.runner import Busy, ReadModels, rm_state
@@ -27,6 +28,10 @@ class Reader:
             self.models.catch_up(name)
         except Busy:
             pass  # answer from the read model as it stands, and say how far behind it is
+        except (OSError, OperationalError) as error:
+            if not _read_only(error):
+                raise
+            # A read-only store (an auditor's copy) can still be read, with its lag stated.
         head = self.models.head()
         engine = self.models.engine
         options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
@@ -59,3 +64,8 @@ class Reader:
         claim_id = self.models.ledger.claim_id(ref)
         now = self.clock()
         return self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
+
+
+def _read_only(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, PermissionError) or "readonly" in text or "read-only" in text
