@@ -28,11 +28,21 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 GENESIS = hashlib.sha256(b"studyledger audit chain v1").digest()
 SEALS_TABLE = "studyledger_seals"
 DIGEST_PREFIX = "sl1"
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def link(previous: bytes, position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
-    """The seal of one stored event, chained to the seal before it."""
-    oid = originator_id.bytes if isinstance(originator_id, UUID) else UUID(str(originator_id)).bytes
+    """The seal of one stored event, chained to the seal before it.
+
+    An aggregate id given as text must be spelled as the SQLite recorder stores it (32 lower-case
+    hex digits): the same id spelled otherwise is not found by the ledger, so it is a change.
+    """
+    if isinstance(originator_id, UUID):
+        oid = originator_id.bytes
+    elif isinstance(originator_id, str) and len(originator_id) == 32 and set(originator_id) <= _HEX_DIGITS:
+        oid = bytes.fromhex(originator_id)
+    else:
+        raise ValueError(f"{originator_id!r} is not an aggregate id as the ledger stores it")
     header = struct.pack(">QQ", position, version) + oid + topic.encode()
     return hashlib.sha256(previous + header + hashlib.sha256(state).digest()).digest()
 
@@ -111,7 +121,10 @@ def check_chain(events: Iterable[Row], seals: Iterable[tuple[int, bytes]], upto:
         if event is None or sealed[0] < event.position:
             problems.append(f"the event at position {sealed[0]} is missing: deleted directly in the database")
             break
-        expected = link(previous, event.position, event.originator_id, event.version, event.topic, event.state)
+        try:
+            expected = link(previous, event.position, event.originator_id, event.version, event.topic, event.state)
+        except (TypeError, ValueError, AttributeError, struct.error):
+            expected = None  # a value the ledger never writes (no topic, a version or id that is none): changed
         if expected != sealed[1]:
             problems.append(
                 f"event {event.position} ({event.topic}, aggregate {event.originator_id} version {event.version}) "
@@ -135,10 +148,10 @@ def parse_digest(text: str) -> tuple[int, str]:
     from ledger.errors import InvalidInput
 
     parts = text.strip().split("-")
-    if len(parts) != 3 or parts[0] != DIGEST_PREFIX or not parts[1].isdigit() or len(parts[2]) != 32:
+    if (len(parts) != 3 or parts[0] != DIGEST_PREFIX or not (parts[1].isascii() and parts[1].isdigit())
+            or len(parts[2]) != 32):
         raise InvalidInput(f"--digest must look like {DIGEST_PREFIX}-<position>-<32 hex digits>, as 'audit digest' prints it.")
-    try:
-        bytes.fromhex(parts[2])
-    except ValueError:
-        raise InvalidInput("--digest must end in 32 hex digits.") from None
-    return int(parts[1]), parts[2]
+    seal = parts[2].lower()  # copied by hand, perhaps in capitals: the same digest
+    if not set(seal) <= _HEX_DIGITS:
+        raise InvalidInput("--digest must end in 32 hex digits.")
+    return int(parts[1]), seal
