@@ -21,7 +21,11 @@ def balance(professional: str, at: str | None, known_at: str | None) -> None:
 
 
 def render(b: dict) -> str:
-    lines = [f"Balance of {b['professional']} on {b['at']} (as known at {b['known_at'][:19]}Z)", f"  total   {b['total']}"]
+    from datetime import datetime
+
+    # To the second, with the offset --known-at was given in (a "Z" alone would misstate any other).
+    known_at = datetime.fromisoformat(b["known_at"]).isoformat(timespec="seconds").replace("+00:00", "Z")
+    lines = [f"Balance of {b['professional']} on {b['at']} (as known at {known_at})", f"  total   {b['total']}"]
     cycle = b["cycle"]
     if cycle:
         lines.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import MAXYEAR, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 KINDS = ("question", "answer", "co-construction", "facilitation")
@@ -47,11 +47,18 @@ def cycle_containing(registered_on: date, at: date, cycle_years: int) -> tuple[d
     the first cycle.
     """
     assert cycle_years >= 1
+
+    def start_of(n: int) -> date | None:
+        """The first day of cycle n; None when it lies beyond the calendar (after 9999-12-31)."""
+        return add_years(registered_on, n * cycle_years) if registered_on.year + n * cycle_years <= MAXYEAR else None
+
     k = max(0, (at.year - registered_on.year) // cycle_years)
-    while k > 0 and add_years(registered_on, k * cycle_years) > at:
+    while k > 0 and start_of(k) > at:  # type: ignore[operator]  # cycle k starts in at's year or before
         k -= 1
-    while add_years(registered_on, (k + 1) * cycle_years) <= at:
+    while (following := start_of(k + 1)) is not None and following <= at:
         k += 1
-    start = add_years(registered_on, k * cycle_years)
-    end = add_years(registered_on, (k + 1) * cycle_years) - timedelta(days=1)
+    start = start_of(k)
+    assert start is not None
+    # The cycle that would run past the calendar ends with it.
+    end = following - timedelta(days=1) if following is not None else date.max
     return start, end

@@ -79,8 +79,13 @@ class Amount(fields.Decimal):
 
 
 class WholeNumber(fields.Integer):
-    def __init__(self, minimum: int, **kwargs: Any):
-        super().__init__(strict=False, validate=validate.Range(min=minimum, error=f"must be at least {minimum}"), **kwargs)
+    def __init__(self, minimum: int, maximum: int, **kwargs: Any):
+        # A maximum keeps every stored integer exact for the read side's JSON decoder (orjson
+        # reads integers of 2**64 and more as floats, or not at all).
+        super().__init__(strict=False, validate=[
+            validate.Range(min=minimum, error=f"must be at least {minimum}"),
+            validate.Range(max=maximum, error=f"must be at most {maximum}"),
+        ], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
@@ -137,8 +142,8 @@ class PolicyAdopt(Command):
     effective_from = Day(required=True)
     points_per_hour = Amount(minimum=Decimal(0), load_default=None)
     cap = fields.List(CapSetting(), load_default=list)
-    min_endorsements = WholeNumber(0, load_default=None)
-    cycle_years = WholeNumber(1, load_default=None)
+    min_endorsements = WholeNumber(0, 1000, load_default=None)
+    cycle_years = WholeNumber(1, 100, load_default=None)
     norm = Amount(minimum=Decimal(0), load_default=None)
 
 

@@ -35,8 +35,12 @@ def _untag(obj: dict[str, Any]) -> Any:
         if type(value) is dict:
             obj[key] = _untag(value)
         elif type(value) is list:
-            obj[key] = [_untag(v) if type(v) is dict else v for v in value]
+            obj[key] = _untag_list(value)
     return obj
+
+
+def _untag_list(items: list[Any]) -> list[Any]:
+    return [_untag(v) if type(v) is dict else _untag_list(v) if type(v) is list else v for v in items]
 
 
 def decode_state(state: bytes) -> dict[str, Any]:

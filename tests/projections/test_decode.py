@@ -1,0 +1,265 @@
+"""The projections' fast decoder agrees with the library's mapper on every event type.
+
+A store is filled with at least one event of every type the domain has (an amendment both
+with and without cleared endorsements; a request record). For each stored event, every
+field of the domain event the mapper builds must equal — in value and in type — the field
+`decode_state` gives, and the one `value()` gives for the raw state, the way handlers
+read it. The covered types must be all event classes of the domain's aggregates, so a new
+event type without a decode test here fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
+from hypothesis import given
+from hypothesis import strategies as st
+
+import domain
+from domain.base import LedgerAggregate
+from ledger.app import Ledger, open_ledger
+from ledger.store import resolve
+from projections.decode import decode_state, event_name, raw_state, value
+from tests.conftest import Clock, count_events
+
+ORIGINATOR_FIELDS = {"originator_id", "originator_version"}  # stored in the record, not in the state
+
+
+def every_event_type(ledger: Ledger, clock: Clock) -> None:
+    """At least one event of every type, and the decoder's harder cases."""
+
+    def step() -> None:
+        clock.tick(seconds=1, microseconds=123_457)  # instants with microseconds
+
+    step(); ledger.adopt_policy(effective_from=date(2024, 1, 1), points_per_hour=Decimal("1.5"),  # Opened, Adopted
+                                cap=[("answer", Decimal("4.25"))], norm=Decimal("160.5"), request_id="policy-1")
+    step(); ledger.register_professional(id="P-1", name="Ånna Ölander ✓", group="nurse", registered_on=date(2024, 1, 2))
+    step(); ledger.register_professional(id="P-2", name="Bram", group="nurse", registered_on=date(2024, 1, 2))
+    step(); ledger.register_professional(id="P-3", name="Cees", group="nurse", registered_on=date(2024, 1, 2))
+    step(); ledger.appoint_reviewer(id="V-1", name="Vera", on=date(2024, 1, 1))
+    step(); ledger.appoint_reviewer(id="V-2", name="Wim", on=date(2024, 1, 1))
+    step(); ledger.register_network(id="N", name="Net \"quoted\"", theme=["wound-care", "diabetes"],
+                                    group=["nurse"], founded_on=date(2020, 2, 29))
+    step(); ledger.register_network(id="M", name="Other", theme=["x"], group=["nurse"], founded_on=date(2020, 1, 1))
+    for who in ("P-1", "P-2", "P-3"):
+        step(); ledger.join_network(network="N", professional=who, on=date(2025, 1, 1))
+    step(); ledger.join_network(network="M", professional="P-1", on=date(2025, 1, 1))
+    step(); ledger.leave_network(network="M", professional="P-1", on=date(2025, 2, 1))  # Left
+    step(); ledger.join_network(network="M", professional="P-1", on=date(2025, 3, 1))  # Rejoined
+
+    def claim(hours: str, practice_change: str | None = None, **extra: Any) -> str:
+        step()
+        return ledger.submit_claim(professional="P-1", network="N", kind="answer", on=date(2025, 6, 1),
+                                   hours=Decimal(hours), description="Shared a protocol", outcome="Used on two wards",
+                                   practice_change=practice_change, **extra)["claim"]
+
+    def endorse(c: str, by: str = "P-2") -> None:
+        step(); ledger.endorse_claim(claim=c, by=by, statement="I saw it")
+
+    approved = claim("2.5", "I now photograph every wound", request_id="claim-1")
+    endorse(approved)
+    step(); ledger.approve_claim(claim=approved, reviewer="V-1", rationale="Good", points=Decimal("2.25"))
+    step(); ledger.revoke_claim(claim=approved, reviewer="V-2", reason="Counted twice")
+    rejected = claim("1")
+    step(); ledger.reject_claim(claim=rejected, reviewer="V-1", reason="Attendance only")
+    returned = claim("3")
+    endorse(returned)
+    step(); ledger.return_claim(claim=returned, reviewer="V-1", reason="Name the outcome")
+    step(); ledger.amend_claim(claim=returned, by="P-1", outcome="Protocol adopted", hours=Decimal("3.75"),
+                               practice_change="Weekly checks")  # Amended, endorsements kept
+    step(); ledger.amend_claim(claim=returned, by="P-1", on=date(2025, 5, 31), kind="question")  # … cleared
+    endorse(returned, "P-3")
+    step(); ledger.approve_claim(claim=returned, reviewer="V-1", rationale="Now complete")  # suggested points
+    withdrawn = claim("0.5")
+    step(); ledger.withdraw_claim(claim=withdrawn, by="P-1")
+    step(); ledger.close_network(id="M", on=date(2026, 1, 1))
+    step(); ledger.deregister_professional(id="P-3", on=date(2026, 6, 1))
+    step(); ledger.retire_reviewer(id="V-2", on=date(2026, 6, 1))
+
+
+@pytest.fixture
+def notifications(ledger: Ledger, clock: Clock) -> list[Any]:
+    every_event_type(ledger, clock)
+    return ledger.recorder.select_notifications(1, 10_000)
+
+
+def aggregate_classes() -> list[type]:
+    """Every aggregate class of the domain package and the ledger's request records."""
+    for module in pkgutil.iter_modules(domain.__path__):
+        importlib.import_module(f"domain.{module.name}")
+    importlib.import_module("ledger.requests")
+    found, todo = [], [LedgerAggregate]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith(("domain.", "ledger.")):
+                found.append(sub)
+    return found
+
+
+def event_classes() -> set[str]:
+    """The stored topics of every event class an aggregate of the domain can record.
+
+    Each aggregate class has an `Event` base and a generated `Created` base besides the
+    event classes of its methods; `Created` counts only when no named event creates it.
+    """
+    topics = set()
+    for aggregate in aggregate_classes():
+        events = {name: cls for name, cls in vars(aggregate).items()
+                  if isinstance(cls, type) and issubclass(cls, DomainEvent) and name != "Event"}
+        creators = [cls for name, cls in events.items() if name != "Created" and issubclass(cls, LedgerAggregate.Created)]
+        if creators:
+            events.pop("Created", None)
+        topics |= {get_topic(cls) for cls in events.values()}
+    return topics
+
+
+def same(decoded: Any, expected: Any) -> bool:
+    """Equal and of the same type, all the way down (Decimal('2.5') is not the float 2.5)."""
+    if type(decoded) is not type(expected):
+        return False
+    if isinstance(expected, dict):
+        return decoded.keys() == expected.keys() and all(same(decoded[k], expected[k]) for k in expected)
+    if isinstance(expected, (list, tuple)):
+        return len(decoded) == len(expected) and all(same(a, b) for a, b in zip(decoded, expected))
+    return bool(decoded == expected)
+
+
+def value_of(raw: Any) -> Any:
+    """A raw field the way handlers read it: value() on it, and on each item of a dict or list it holds."""
+    if type(raw) is dict and "_type_" not in raw:
+        return {k: value(v) for k, v in raw.items()}
+    if type(raw) is list:
+        return [value(v) for v in raw]
+    return value(raw)
+
+
+def mapped_fields(ledger: Ledger, notification: Any) -> dict[str, Any]:
+    """The domain event's fields as the library's mapper builds them, less those not in the state."""
+    domain_event = ledger.mapper.to_domain_event(notification)
+    return {k: v for k, v in domain_event.__dict__.items() if k not in ORIGINATOR_FIELDS}
+
+
+def test_the_store_holds_every_event_type_of_the_domain(notifications: list[Any]) -> None:
+    assert {n.topic for n in notifications} == event_classes()
+
+
+def test_the_event_types_found_include_the_known_ones() -> None:
+    names = {event_name(topic) for topic in event_classes()}
+    assert {
+        "Policy.Opened", "Policy.Adopted", "Professional.Registered", "Professional.Deregistered",
+        "Reviewer.Appointed", "Reviewer.Retired", "Network.Registered", "Network.Closed",
+        "Membership.Joined", "Membership.Rejoined", "Membership.Left", "Claim.Submitted", "Claim.Endorsed",
+        "Claim.Amended", "Claim.Withdrawn", "Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked",
+        "Request.Recorded",
+    } <= names
+
+
+def test_amendments_with_and_without_cleared_endorsements_are_stored(ledger: Ledger, notifications: list[Any]) -> None:
+    amended = [ledger.mapper.to_domain_event(n) for n in notifications if event_name(n.topic) == "Claim.Amended"]
+    assert sorted(e.endorsements_cleared for e in amended) == [False, True]
+    assert {type(v) for e in amended for v in e.changes.values()} >= {str, date, Decimal}
+
+
+def test_decode_state_gives_every_field_of_the_mapped_event(ledger: Ledger, notifications: list[Any]) -> None:
+    for n in notifications:
+        expected = mapped_fields(ledger, n)
+        decoded = decode_state(n.state)
+        assert decoded.keys() == expected.keys(), event_name(n.topic)
+        for field, wanted in expected.items():
+            assert same(decoded[field], wanted), (event_name(n.topic), field, decoded[field], wanted)
+
+
+def test_value_gives_every_field_of_the_raw_state_as_the_mapped_event(ledger: Ledger, notifications: list[Any]) -> None:
+    for n in notifications:
+        expected = mapped_fields(ledger, n)
+        raw = raw_state(n.state)
+        assert raw.keys() == expected.keys(), event_name(n.topic)
+        for field, wanted in expected.items():
+            assert same(value_of(raw[field]), wanted), (event_name(n.topic), field, raw[field], wanted)
+
+
+def test_the_originator_is_the_mapped_event_s(ledger: Ledger, notifications: list[Any]) -> None:
+    for n in notifications:
+        domain_event = ledger.mapper.to_domain_event(n)
+        assert (n.originator_id, n.originator_version) == (domain_event.originator_id, domain_event.originator_version)
+        assert isinstance(n.originator_id, UUID)
+
+
+def test_timestamps_decode_to_aware_instants_with_their_microseconds(notifications: list[Any]) -> None:
+    stamps = [decode_state(n.state)["timestamp"] for n in notifications]
+    assert all(isinstance(t, datetime) and t.utcoffset() is not None and t.utcoffset().total_seconds() == 0 for t in stamps)
+    assert all(t.microsecond != 0 for t in stamps)
+
+
+# --- beyond the events stored above: any value the transcoder writes -------------------
+
+scalars = (
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text()
+    | st.dates() | st.decimals(allow_nan=False, allow_infinity=False) | st.uuids()
+    | st.datetimes(timezones=st.none() | st.just(timezone.utc) | st.just(timezone(timedelta(hours=-4, minutes=-30))))
+)
+nested = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text().filter(lambda k: k not in ("_type_", "_data_")), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@pytest.fixture(scope="module")
+def transcoder(tmp_path_factory: Any) -> Any:
+    """The ledger's own transcoder (the library's JSON transcoder with the ledger's transcodings)."""
+    app = open_ledger(resolve(str(tmp_path_factory.mktemp("transcoder") / "ledger.db")), create=True)
+    try:
+        return app.mapper.transcoder
+    finally:
+        app.close()
+
+
+def test_the_transcoder_registers_only_the_types_these_tests_generate(transcoder: Any) -> None:
+    assert set(transcoder.types) == {UUID, Decimal, datetime, date}
+
+
+@given(state=nested)
+def test_decode_state_agrees_with_the_transcoder_on_nested_values(transcoder: Any, state: Any) -> None:
+    stored = transcoder.encode({"field": state})
+    assert same(decode_state(stored), transcoder.decode(stored))
+
+
+@given(item=scalars)
+def test_value_agrees_with_the_transcoder_on_every_kind_of_field(transcoder: Any, item: Any) -> None:
+    stored = transcoder.encode({"field": item})
+    assert same(value(raw_state(stored)["field"]), transcoder.decode(stored)["field"])
+
+
+# --- the integers the decoder reads exactly are the only ones a policy may hold -------
+
+
+@pytest.mark.parametrize("option", ["--min-endorsements", "--cycle-years"])
+@pytest.mark.parametrize("number", [str(2**64), "1" + "0" * 400])
+def test_policy_integers_beyond_what_the_decoder_reads_exactly_are_refused(
+    run: Any, store: Any, option: str, number: str
+) -> None:
+    result = run("policy", "adopt", "--effective-from", "2024-01-01", option, number)
+    assert result.exit_code == 2, result.stderr
+    assert "must be at most" in result.stderr
+    assert count_events(store) == 0
+
+
+def test_the_largest_policy_integers_decode_exactly(run: Any, ledger: Ledger) -> None:
+    result = run("policy", "adopt", "--effective-from", "2024-01-01", "--min-endorsements", "1000",
+                 "--cycle-years", "100", "--request-id", "largest")
+    assert result.exit_code == 0, result.stderr
+    stored = ledger.recorder.select_notifications(1, 100)
+    assert {event_name(n.topic) for n in stored} >= {"Policy.Adopted", "Request.Recorded"}
+    for n in stored:
+        assert same(decode_state(n.state), mapped_fields(ledger, n)), event_name(n.topic)

@@ -1,0 +1,249 @@
+"""Catching up step by step and rebuilding at once give the same read models (SPEC §4).
+
+The demo register (plus a few steps that reach the handlers the demo leaves out: an
+amendment that clears endorsements, a network closed) is written one command at a time,
+with a catch-up after every command; then all rows of every projection's current tables
+are compared with the rows of one full rebuild. Also: rebuilds are repeatable, a catch-up
+with nothing new applies nothing, `status` reports the lag, and `verify` — which must be
+ok on untouched read models — names the projection and table of a row changed behind
+its back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, delete, func, select, update
+
+from ledger.app import Ledger
+from ledger.demo import script
+from projections.runner import ReadModels
+from projections.verify import verify
+from projections.views import PROJECTIONS
+from tests.conftest import Clock, count_events
+
+Snapshot = dict[tuple[str, str], list[tuple[Any, ...]]]
+
+
+def extra_steps(today: date) -> list[tuple[str, dict[str, Any]]]:
+    """What the demo does not do: clear endorsements by amending the kind; close a network."""
+    return [
+        ("claim amend", {"claim": "demo-11", "by": "T-1003", "kind": "answer"}),
+        ("claim endorse", {"claim": "demo-11", "by": "T-1001", "statement": "Fatima explained the protocol to us."}),
+        ("review approve", {"claim": "demo-11", "reviewer": "R-hvos", "rationale": "Expertise shared."}),
+        ("network close", {"id": "wondzorg", "on": today - timedelta(days=10)}),
+    ]
+
+
+def write_demo(ledger: Ledger, clock: Clock, after_each: Callable[[], Any]) -> int:
+    """Write the demo and the extra steps one command at a time; how many commands ran."""
+    steps = [(command, values) for _, command, values in script(clock.today)] + extra_steps(clock.today)
+    for command, values in steps:
+        clock.tick(seconds=7)
+        ledger.run(command, values)
+        after_each()
+    return len(steps)
+
+
+def snapshot(models: ReadModels) -> Snapshot:
+    """Every row of every projection's current tables, sorted."""
+    rows: Snapshot = {}
+    with models.engine.connect() as conn:
+        for name, (generation, _) in sorted(models.state().items()):
+            for key, table in models.tables(name, generation).items():
+                rows[name, key] = sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
+    return rows
+
+
+def positions(models: ReadModels) -> dict[str, int]:
+    return {name: position for name, (_, position) in models.state().items()}
+
+
+def generations(models: ReadModels) -> dict[str, int]:
+    return {name: generation for name, (generation, _) in models.state().items()}
+
+
+@pytest.fixture
+def models(ledger: Ledger) -> Any:
+    read_models = ReadModels(ledger)
+    read_models.ensure()
+    yield read_models
+    read_models.close()
+
+
+@pytest.fixture
+def stepwise(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
+    """The demo written with a catch-up after every command."""
+    write_demo(ledger, clock, models.catch_up)
+    return models
+
+
+@pytest.fixture
+def caught_up(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
+    """The demo written, then caught up once."""
+    write_demo(ledger, clock, lambda: None)
+    models.catch_up()
+    return models
+
+
+def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadModels) -> None:
+    step_by_step = snapshot(stepwise)
+    assert set(step_by_step) == {(name, key) for name in PROJECTIONS for key in stepwise.tables(name, 1)}
+    assert all(step_by_step.values()), [key for key, rows in step_by_step.items() if not rows]  # nothing trivially equal
+    before = positions(stepwise)
+    stepwise.rebuild()
+    assert positions(stepwise) == before
+    assert snapshot(stepwise) == step_by_step
+
+
+def test_catch_up_after_every_command_leaves_every_projection_at_the_head(stepwise: ReadModels, store: Any) -> None:
+    assert set(positions(stepwise).values()) == {count_events(store)}
+
+
+def test_catch_up_after_every_command_keeps_generation_one(stepwise: ReadModels) -> None:
+    assert generations(stepwise) == {name: 1 for name in PROJECTIONS}
+
+
+def test_verify_is_ok_after_catching_up_step_by_step(stepwise: ReadModels) -> None:
+    result = verify(stepwise)
+    assert result["ok"], result["problems"]
+    assert result["problems"] == []
+
+
+def test_one_catch_up_at_the_end_equals_one_full_rebuild(caught_up: ReadModels) -> None:
+    once = snapshot(caught_up)
+    caught_up.rebuild()
+    assert snapshot(caught_up) == once
+
+
+def test_rebuild_twice_gives_the_same_rows(caught_up: ReadModels) -> None:
+    caught_up.rebuild()
+    first = snapshot(caught_up)
+    caught_up.rebuild()
+    assert snapshot(caught_up) == first
+
+
+def test_each_rebuild_moves_to_the_next_generation(caught_up: ReadModels) -> None:
+    caught_up.rebuild()
+    assert generations(caught_up) == {name: 2 for name in PROJECTIONS}
+    caught_up.rebuild()
+    assert generations(caught_up) == {name: 3 for name in PROJECTIONS}
+
+
+def test_rebuild_of_one_projection_moves_only_that_one(caught_up: ReadModels) -> None:
+    rows = snapshot(caught_up)
+    caught_up.rebuild("claims")
+    assert generations(caught_up) == {"balances": 1, "memberships": 1, "claims": 2}
+    assert snapshot(caught_up) == rows
+
+
+def test_catch_up_after_a_rebuild_continues_where_the_rebuild_stopped(
+    ledger: Ledger, clock: Clock, caught_up: ReadModels
+) -> None:
+    caught_up.rebuild()
+    clock.tick(days=1)
+    ledger.register_professional(id="T-1009", name="Wim Peters", group="teacher-secondary", registered_on=clock.today)
+    ledger.join_network(network="formatief-evalueren", professional="T-1009", on=clock.today)
+    ledger.return_claim(claim="demo-12", reviewer="R-pgraaf", reason="Please name the outcome in your practice.")
+    caught_up.catch_up()
+    continued = snapshot(caught_up)
+    caught_up.rebuild()
+    assert snapshot(caught_up) == continued
+
+
+def test_catch_up_with_nothing_new_applies_nothing(caught_up: ReadModels) -> None:
+    rows = snapshot(caught_up)
+    result = caught_up.catch_up()
+    assert result["applied"] == {name: 0 for name in PROJECTIONS}
+    assert snapshot(caught_up) == rows
+
+
+def test_status_shows_no_lag_after_catch_up(caught_up: ReadModels, store: Any) -> None:
+    status = caught_up.status()
+    assert status["head"] == count_events(store)
+    assert {p["name"]: p["lag"] for p in status["projections"]} == {name: 0 for name in PROJECTIONS}
+
+
+def test_status_lag_counts_the_events_written_since_the_catch_up(
+    ledger: Ledger, clock: Clock, caught_up: ReadModels, store: Any
+) -> None:
+    before = count_events(store)
+    clock.tick(days=1)
+    ledger.register_professional(id="T-1009", name="Wim Peters", group="teacher-secondary", registered_on=clock.today)
+    ledger.appoint_reviewer(id="R-new", name="Nieuwe Beoordelaar", on=clock.today)  # an event no projection reads
+    ledger.join_network(network="formatief-evalueren", professional="T-1009", on=clock.today, request_id="join-9")
+    written = count_events(store) - before
+    assert written == 4  # the join carries its request record
+    status = caught_up.status()
+    assert status["head"] == before + written
+    assert {p["name"]: p["lag"] for p in status["projections"]} == {name: written for name in PROJECTIONS}
+    caught_up.catch_up()
+    assert {p["name"]: p["lag"] for p in caught_up.status()["projections"]} == {name: 0 for name in PROJECTIONS}
+
+
+def test_catch_up_reports_the_events_it_passed(ledger: Ledger, clock: Clock, caught_up: ReadModels) -> None:
+    clock.tick(days=1)
+    ledger.register_professional(id="T-1009", name="Wim Peters", group="teacher-secondary", registered_on=clock.today)
+    ledger.appoint_reviewer(id="R-new", name="Nieuwe Beoordelaar", on=clock.today)
+    assert caught_up.catch_up()["applied"] == {name: 2 for name in PROJECTIONS}
+
+
+def test_verify_is_ok_after_a_rebuild(caught_up: ReadModels) -> None:
+    caught_up.rebuild()
+    result = verify(caught_up)
+    assert result["ok"], result["problems"]
+
+
+def test_verify_catches_up_before_it_compares(ledger: Ledger, clock: Clock, caught_up: ReadModels) -> None:
+    clock.tick(days=1)
+    ledger.register_professional(id="T-1009", name="Wim Peters", group="teacher-secondary", registered_on=clock.today)
+    result = verify(caught_up)
+    assert result["ok"], result["problems"]
+    assert result["position"] == caught_up.head()
+
+
+def _first(table: Table) -> Any:
+    """The row of `table` written first (the least position)."""
+    return table.c.position == select(func.min(table.c.position)).scalar_subquery()
+
+
+TAMPERING: dict[str, tuple[str, str, Callable[[Table], Any]]] = {
+    "a posting's points": (
+        "balances", "postings", lambda t: update(t).where(_first(t)).values(cents=t.c.cents + 1)),
+    "a posting deleted": (
+        "balances", "postings", lambda t: delete(t).where(_first(t))),
+    "a membership change turned around": (
+        "memberships", "changes", lambda t: update(t).where(_first(t)).values(joined=~t.c.joined)),
+    "a claim's status": (
+        "claims", "claims", lambda t: update(t).where(t.c.status == "approved").values(status="rejected")),
+    "an endorsement deleted": (
+        "claims", "endorsements", lambda t: delete(t).where(_first(t))),
+    "a network's closing date": (
+        "memberships", "networks", lambda t: update(t).where(t.c.closed_on.is_not(None)).values(closed_on=None)),
+}
+
+
+@pytest.mark.parametrize("change", list(TAMPERING))
+def test_verify_names_the_table_of_a_row_changed_behind_its_back(caught_up: ReadModels, change: str) -> None:
+    projection, table, statement = TAMPERING[change]
+    generation = generations(caught_up)[projection]
+    with caught_up.engine.begin() as conn:
+        assert conn.execute(statement(caught_up.tables(projection, generation)[table])).rowcount >= 1
+    result = verify(caught_up)
+    assert result["ok"] is False
+    assert result["problems"]
+    assert all(p.startswith(f"{projection}.{table}: ") for p in result["problems"]), result["problems"]
+
+
+def test_rebuild_repairs_a_row_changed_behind_its_back(caught_up: ReadModels) -> None:
+    rows = snapshot(caught_up)
+    projection, table, statement = TAMPERING["a posting's points"]
+    with caught_up.engine.begin() as conn:
+        conn.execute(statement(caught_up.tables(projection, 1)[table]))
+    assert snapshot(caught_up) != rows
+    caught_up.rebuild(projection)
+    assert snapshot(caught_up) == rows
+    assert verify(caught_up)["ok"]
