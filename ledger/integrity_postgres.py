@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from ledger.integrity import GENESIS, SEALS_TABLE, seal_rows
@@ -30,6 +31,26 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self._select_last_seal = SQL("SELECT seal FROM {0} ORDER BY position DESC LIMIT 1").format(table)
         self._insert_seal = SQL("INSERT INTO {0} (position, seal) VALUES (%s, %s)").format(table)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library's statements in the library's order, in one plain transaction.
+
+        The library sends them in pipeline mode, where psycopg (3.3, with libpq 18) can wait
+        for ever on a large batch — the one INSERT … unnest(array) … RETURNING of an import
+        of 20,000 events hung more often than not, client and server each waiting to read.
+        Outside pipeline mode the same statements cost a few round trips more and never hang.
+        """
+        if self.datastore.enable_db_functions:
+            return super().insert_events(stored_events, **kwargs)
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
