@@ -447,6 +447,13 @@ class Ledger(Application):
         """The id of the claim `ref` names: its id, or the --request-id it was submitted with."""
         return self._claim(ref).id
 
+    def log_table(self) -> tuple[str, str, str]:
+        """(events table, its position column, the driver's parameter marker): to read the log in SQL."""
+        recorder = self.recorder
+        if self.store.engine == "sqlite":
+            return recorder.events_table_name, "rowid", "?"
+        return f'"{recorder.datastore.schema}".{recorder.events_table_name}', "notification_id", "%s"
+
     def all_events(self, stop: int | None = None, page_size: int = 1000) -> Iterator[Any]:
         """Every stored event (up to notification id `stop`), decoded by the library's mapper, in log order."""
         start = 1

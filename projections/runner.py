@@ -273,29 +273,26 @@ class ReadModels:
         `tracked`: write each page's position to rm_state (catch-up); a rebuild keeps its
         position in memory and writes it when it switches generations.
         """
-        recorder = self.ledger.recorder
         start = min((t.position for t in targets), default=stop)
         topics = sorted({topic for t in targets for topic in self._topics(t.projection)})
         position = start
+        options = {"sqlite_begin": "IMMEDIATE"} if self.ledger.store.engine == "sqlite" else {}
         while position < stop:
-            notifications = recorder.select_notifications(
-                position + 1, PAGE_SIZE, stop=stop, topics=topics
-            )
-            last = notifications[-1].id if len(notifications) == PAGE_SIZE else stop
+            rows = self._read_page(position, stop, topics)
+            last = rows[-1][0] if len(rows) == PAGE_SIZE else stop
             pages = [(t, t.projection.new_page(t.tables)) for t in targets]
-            for notification in notifications:
-                name = event_name(notification.topic)
+            for notification_id, originator_id, topic, stored_state in rows:
+                name = event_name(topic)
+                aggregate = originator_id if type(originator_id) is str else originator_id.hex
                 state = None
                 for target, page in pages:
                     handler = target.projection.handlers.get(name)
-                    if handler is None or notification.id <= target.position:
+                    if handler is None or notification_id <= target.position:
                         continue
                     if state is None:
-                        state = raw_state(notification.state)
-                    handler(page, state, notification.originator_id, notification.id)
-            with self.engine.begin() as conn:
-                if self.ledger.store.engine == "sqlite":
-                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                        state = raw_state(stored_state)
+                    handler(page, state, aggregate, notification_id)
+            with self.engine.connect().execution_options(**options) as conn, conn.begin():
                 for target, page in pages:
                     page.flush(conn)
                     if tracked and target.position < last:
@@ -315,6 +312,21 @@ class ReadModels:
                 progress(last - position)
             position = last
         return stop
+
+    def _read_page(self, after: int, stop: int, topics: list[str]) -> list[tuple[Any, ...]]:
+        """The next page of stored events of `topics`: (position, aggregate id, topic, state bytes).
+
+        Read in SQL through the recorder's own datastore and table, not select_notifications:
+        building a Notification and a UUID for every row cost a rebuild a quarter of its time
+        (the position semantics are the same: ids in commit order, gaps tolerated).
+        """
+        table, column, marker = self.ledger.log_table()
+        sql = (f"SELECT {column} AS position, originator_id, topic, state FROM {table} "
+               f"WHERE {column} > {marker} AND {column} <= {marker} AND topic IN ({', '.join([marker] * len(topics))}) "
+               f"ORDER BY {column} LIMIT {PAGE_SIZE}")
+        with self.ledger.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, (after, stop, *topics))
+            return [(r["position"], r["originator_id"], r["topic"], r["state"]) for r in cursor.fetchall()]
 
     _topic_cache: dict[str, list[str]] = {}
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
@@ -57,7 +56,7 @@ def cents(amount: Decimal) -> int:
     return int(hundredfold)
 
 
-Handler = Callable[["Page", dict[str, Any], UUID, int], None]
+Handler = Callable[["Page", dict[str, Any], str, int], None]  # (page, raw state, aggregate id hex, position)
 
 
 class Projection:
@@ -165,17 +164,17 @@ class Balances(Projection):
         policies = _policies_table(metadata, f"rm_balance_policies{suffix}")
         return {"postings": postings, "professionals": professionals, "themes": themes, "policies": policies}
 
-    def _approved(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _approved(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         _post(page, s, oid, position, cents(value(s["points"])))
 
-    def _revoked(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _revoked(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         _post(page, s, oid, position, -cents(value(s["points"])))
 
-    def _registered(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _registered(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         page.insert("professionals", professional=s["professional_id"], registered_on=value(s["registered_on"]),
                     recorded_us=stamp(s))
 
-    def _network(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _network(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         for theme in s["themes"]:
             page.insert("themes", network=s["network_id"], theme=theme)
 
@@ -188,9 +187,9 @@ class Balances(Projection):
     }
 
 
-def _post(page: Page, s: dict[str, Any], oid: UUID, position: int, amount: int) -> None:
+def _post(page: Page, s: dict[str, Any], oid: str, position: int, amount: int) -> None:
     page.insert(
-        "postings", position=position, professional=s["professional_id"], claim=oid.hex, network=s["network_id"],
+        "postings", position=position, professional=s["professional_id"], claim=oid, network=s["network_id"],
         kind=s["kind"], activity_date=value(s["activity_date"]), recorded_us=stamp(s), cents=amount,
     )
 
@@ -243,16 +242,16 @@ class Memberships(Projection):
     def new_page(self, tables: dict[str, Table]) -> Page:
         return NetworkPage(tables)
 
-    def _registered(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _registered(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         page.insert("networks", network=s["network_id"], name=s["name"], themes=",".join(sorted(s["themes"])),
                     groups=",".join(sorted(s["groups"])), founded_on=value(s["founded_on"]), closed_on=None,
                     recorded_us=stamp(s))
 
-    def _closed(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _closed(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         page.updates.setdefault("networks", {})[s["network_id"]] = {"key": s["network_id"], "closed_on": value(s["on"])}
 
     def _change(joined: bool) -> Handler:
-        def handle(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+        def handle(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
             page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
                         on=value(s["on"]), joined=joined, recorded_us=stamp(s))
 
@@ -328,35 +327,35 @@ class Claims(Projection):
     def new_page(self, tables: dict[str, Table]) -> Page:
         return ClaimPage(tables)
 
-    def _submitted(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _submitted(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         assert isinstance(page, ClaimPage)
-        page.new_claims[oid.hex] = page.insert(
-            "claims", claim=oid.hex, professional=s["professional_id"], network=s["network_id"], kind=s["kind"],
+        page.new_claims[oid] = page.insert(
+            "claims", claim=oid, professional=s["professional_id"], network=s["network_id"], kind=s["kind"],
             activity_date=value(s["activity_date"]), hours=str(value(s["hours"])), description=s["description"],
             outcome=s["outcome"], practice_change=s["practice_change"], status="submitted", cents=None,
             submitted_us=stamp(s), position=position,
         )
 
-    def _endorsed(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
-        page.insert("endorsements", claim=oid.hex, by=s["by"], statement=s["statement"],
+    def _endorsed(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+        page.insert("endorsements", claim=oid, by=s["by"], statement=s["statement"],
                     recorded_us=stamp(s), position=position)
 
-    def _amended(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+    def _amended(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         assert isinstance(page, ClaimPage)
         changes = {k: (str(value(v)) if k == "hours" else value(v)) for k, v in s["changes"].items()}
-        page.set_claim(oid.hex, status="submitted", **changes)
+        page.set_claim(oid, status="submitted", **changes)
         if s["endorsements_cleared"]:
-            page.clear_endorsements(oid.hex)
+            page.clear_endorsements(oid)
         _decision(page, s, oid, position, "amended", changes=",".join(sorted(changes)))
 
     def _status(status: str, text_key: str | None = None, sign: int = 0) -> Handler:
-        def handle(page: Page, s: dict[str, Any], oid: UUID, position: int) -> None:
+        def handle(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
             assert isinstance(page, ClaimPage)
             amount = cents(value(s["points"])) if sign else None
             values: dict[str, Any] = {"status": status}
             if sign > 0:
                 values["cents"] = amount
-            page.set_claim(oid.hex, **values)
+            page.set_claim(oid, **values)
             _decision(page, s, oid, position, status, text=s.get(text_key) if text_key else None,
                       cents=amount * sign if amount is not None else None)
 
@@ -375,9 +374,9 @@ class Claims(Projection):
     }
 
 
-def _decision(page: Page, s: dict[str, Any], oid: UUID, position: int, decision: str, *,
+def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, *,
               text: str | None = None, cents: int | None = None, changes: str | None = None) -> None:
-    page.insert("decisions", claim=oid.hex, decision=decision, by=s["actor"], text=text, cents=cents,
+    page.insert("decisions", claim=oid, decision=decision, by=s["actor"], text=text, cents=cents,
                 changes=changes, recorded_us=stamp(s), position=position)
 
 
