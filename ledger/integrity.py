@@ -19,7 +19,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -39,10 +39,10 @@ def link(previous: bytes, position: int, originator_id: UUID | str, version: int
     """
     if isinstance(originator_id, UUID):
         oid = originator_id.bytes
-    elif isinstance(originator_id, str) and len(originator_id) == 32 and set(originator_id) <= _HEX_DIGITS:
-        oid = bytes.fromhex(originator_id)
     else:
-        raise ValueError(f"{originator_id!r} is not an aggregate id as the ledger stores it")
+        oid = bytes.fromhex(originator_id) if isinstance(originator_id, str) else b""
+        if len(oid) != 16 or oid.hex() != originator_id:  # not text, spaces, capitals, another length
+            raise ValueError(f"{originator_id!r} is not an aggregate id as the ledger stores it")
     header = struct.pack(">QQ", position, version) + oid + topic.encode()
     return hashlib.sha256(previous + header + hashlib.sha256(state).digest()).digest()
 
@@ -79,8 +79,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 # --- verification ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     position: int
     originator_id: UUID | str
     version: int
