@@ -98,11 +98,9 @@ def _day(value: Any) -> str | None:
 
 def _tables(ledger: Ledger) -> tuple[str, str, str, str]:
     """(events table, its position column, seals table, parameter marker) of the ledger's store."""
-    recorder = ledger.recorder
-    if ledger.store.engine == "sqlite":
-        return recorder.events_table_name, "rowid", SEALS_TABLE, "?"
-    schema = recorder.datastore.schema
-    return f'"{schema}".{recorder.events_table_name}', "notification_id", f'"{schema}".{SEALS_TABLE}', "%s"
+    events, column, marker = ledger.log_table()
+    seals = SEALS_TABLE if ledger.store.engine == "sqlite" else f'"{ledger.recorder.datastore.schema}".{SEALS_TABLE}'
+    return events, column, seals, marker
 
 
 def _state(value: Any) -> bytes | None:
@@ -113,47 +111,40 @@ def _state(value: Any) -> bytes | None:
     return str(value).encode()  # a state rewritten in SQL may come back as text: hash what is there
 
 
-def _rows(ledger: Ledger, upto: int) -> Iterator[Row]:
-    """Every event row up to `upto` as stored, read in SQL rather than through the recorder.
-
-    Also rows at positions the library never hands out (0 or below), and values it would
-    fail to read (an aggregate id that is no UUID, no state): check_chain reports them.
-    """
-    events, column, _, marker = _tables(ledger)
+def _paged(ledger: Ledger, table: str, column: str, columns: str, upto: int) -> Iterator[Any]:
+    """Rows of `table` with `column` ≤ upto, in order, a page per read transaction (no lower bound)."""
+    marker = _tables(ledger)[3]
     after: int | None = None
     while True:
         where = f"{column} > {marker} AND " if after is not None else ""
         params = (after, upto) if after is not None else (upto,)
         with ledger.recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(
-                f"SELECT {column} AS position, originator_id, originator_version, topic, state FROM {events} "
-                f"WHERE {where}{column} <= {marker} ORDER BY {column} LIMIT {PAGE}",
+                f"SELECT {column} AS position, {columns} FROM {table} WHERE {where}{column} <= {marker} "
+                f"ORDER BY {column} LIMIT {PAGE}",
                 params,
             )
-            rows = [Row(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], _state(r["state"]))
-                    for r in cursor.fetchall()]
+            rows = cursor.fetchall()
         yield from rows
         if len(rows) < PAGE:
             return
-        after = rows[-1].position
+        after = rows[-1]["position"]
+
+
+def _rows(ledger: Ledger, upto: int) -> Iterator[Row]:
+    """Every event row up to `upto` as stored, read in SQL rather than through the recorder.
+
+    Also rows at positions the library never hands out (0 or below), and values it would
+    fail to read (an aggregate id that is no UUID, no state): check_chain reports them.
+    """
+    events, column, _, _ = _tables(ledger)
+    for r in _paged(ledger, events, column, "originator_id, originator_version, topic, state", upto):
+        yield Row(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], _state(r["state"]))
 
 
 def _seals(ledger: Ledger, upto: int) -> Iterator[tuple[int, bytes]]:
-    _, _, table, marker = _tables(ledger)
-    after: int | None = None
-    while True:
-        where = f"position > {marker} AND " if after is not None else ""
-        params = (after, upto) if after is not None else (upto,)
-        with ledger.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT position, seal FROM {table} WHERE {where}position <= {marker} ORDER BY position LIMIT {PAGE}",
-                params,
-            )
-            rows = [(int(r["position"]), bytes(r["seal"])) for r in cursor.fetchall()]
-        yield from rows
-        if len(rows) < PAGE:
-            return
-        after = rows[-1][0]
+    for r in _paged(ledger, _tables(ledger)[2], "position", "seal", upto):
+        yield int(r["position"]), bytes(r["seal"])
 
 
 def _head(ledger: Ledger) -> int:
