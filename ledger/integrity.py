@@ -29,6 +29,8 @@ GENESIS = hashlib.sha256(b"studyledger audit chain v1").digest()
 SEALS_TABLE = "studyledger_seals"
 DIGEST_PREFIX = "sl1"
 _HEX_DIGITS = frozenset("0123456789abcdef")
+_POSITION_VERSION = struct.Struct(">QQ").pack
+_sha256 = hashlib.sha256
 
 
 def link(previous: bytes, position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
@@ -43,8 +45,8 @@ def link(previous: bytes, position: int, originator_id: UUID | str, version: int
         oid = bytes.fromhex(originator_id) if isinstance(originator_id, str) else b""
         if len(oid) != 16 or oid.hex() != originator_id:  # not text, spaces, capitals, another length
             raise ValueError(f"{originator_id!r} is not an aggregate id as the ledger stores it")
-    header = struct.pack(">QQ", position, version) + oid + topic.encode()
-    return hashlib.sha256(previous + header + hashlib.sha256(state).digest()).digest()
+    header = _POSITION_VERSION(position, version) + oid + topic.encode()
+    return _sha256(previous + header + _sha256(state).digest()).digest()
 
 
 def seal_rows(previous: bytes, positions: Sequence[int], events: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
