@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -110,15 +111,25 @@ class Day(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-INSTANT_RULE = "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z"
+INSTANT_RULE = "must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z, or a date YYYY-MM-DD"
 
 
-def Instant(**kwargs: Any) -> fields.AwareDateTime:  # noqa: N802
-    # "invalid_awareness": an instant without a time zone (or a bare date) is just as invalid.
-    return fields.AwareDateTime(
-        error_messages={"invalid": INSTANT_RULE, "invalid_awareness": INSTANT_RULE},
-        **kwargs,
-    )
+class Instant(fields.AwareDateTime):
+    """A recording instant: ISO 8601 with a time zone, or a date meaning the whole day
+    (through 23:59:59.999999 UTC, SPEC §2)."""
+
+    def __init__(self, **kwargs: Any):
+        # "invalid_awareness": an instant without a time zone is just as invalid.
+        super().__init__(error_messages={"invalid": INSTANT_RULE, "invalid_awareness": INSTANT_RULE}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and ISO_DAY.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise ValidationError(INSTANT_RULE) from None
+            return datetime.combine(day, time.max, tzinfo=timezone.utc)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Command(Schema):

@@ -13,21 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.policy import PolicyTerms, in_force
 from domain.values import cycle_containing, format_points
-
-END_OF_DAY = time(23, 59, 59, 999999, tzinfo=timezone.utc)
-
-
-def end_of_day(day: date) -> datetime:
-    """A date means the whole day, through 23:59:59.999999 UTC."""
-    return datetime.combine(day, END_OF_DAY)
-
 
 @dataclass(frozen=True)
 class Posting:

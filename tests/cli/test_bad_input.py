@@ -19,7 +19,7 @@ from tests.conftest import count_events
 ID_RULE = "must be 1–64 characters of A-Z a-z 0-9 . _ -."
 KIND_RULE = "--kind must be one of question, answer, co-construction, facilitation."
 DATE_RULE = "must be a real date written YYYY-MM-DD."
-INSTANT_RULE = "--known-at must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z."
+INSTANT_RULE = "--known-at must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z, or a date YYYY-MM-DD."
 
 
 @pytest.fixture
@@ -93,8 +93,8 @@ CASES = [
                  "Missing argument 'ID'. See 'studyledger professional register --help'.", id="missing-argument"),
     pytest.param(["balance", "R-1", "--known-at", "2026-06-15T12:00:00"], f"Invalid input: {INSTANT_RULE}",
                  id="known-at-without-zone"),
-    pytest.param(["balance", "R-1", "--known-at", "2026-06-15"], f"Invalid input: {INSTANT_RULE}",
-                 id="known-at-a-date"),
+    pytest.param(["balance", "R-1", "--known-at", "2026-02-30"], f"Invalid input: {INSTANT_RULE}",
+                 id="known-at-an-impossible-date"),
     pytest.param(["network", "members", "wound-care", "--known-at", "noon"], f"Invalid input: {INSTANT_RULE}",
                  id="known-at-a-word"),
     pytest.param([*ADOPT, "--cap", "lecture=3"],

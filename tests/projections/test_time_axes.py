@@ -106,6 +106,15 @@ def test_known_at_the_approval_instant_itself_counts_it(reg: Register) -> None:
     assert reg.total("P-1", "--at", AFTER_ACTIVITY, "--known-at", z(approved_at)) == "3"
 
 
+def test_known_at_given_as_a_date_means_the_whole_of_that_day(reg: Register) -> None:
+    approved_at = reg.approve(reg.endorsed_claim(), "3")  # recorded at noon UTC
+    day = approved_at.date()
+    assert reg.total("P-1", "--known-at", day.isoformat()) == "3"
+    assert reg.total("P-1", "--known-at", (day - timedelta(days=1)).isoformat()) == "0"
+    known_at = reg.json("balance", "P-1", "--known-at", day.isoformat())["known_at"]
+    assert known_at == f"{day.isoformat()}T23:59:59.999999+00:00"
+
+
 def test_known_at_echoes_the_instant_asked_for(reg: Register) -> None:
     approved_at = reg.approve(reg.endorsed_claim(), "3")
     shown = reg.json("balance", "P-1", "--at", AFTER_ACTIVITY, "--known-at", z(approved_at))
