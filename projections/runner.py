@@ -228,7 +228,8 @@ class ReadModels:
         return Busy(f"A catch-up or rebuild of the {name} projection is already running; this one did nothing.")
 
     @contextmanager
-    def _locked(self, names: Sequence[str]) -> Iterator[None]:
+    def locked(self, names: Sequence[str]) -> Iterator[None]:
+        """Hold the locks of all `names` (each at once, or Busy)."""
         with ExitStack() as stack:
             for name in names:
                 stack.enter_context(self.exclusive(name))
@@ -239,7 +240,7 @@ class ReadModels:
     def catch_up(self, name: str | None = None) -> dict[str, Any]:
         """Apply new events to the projections (all, or `name`); raises Busy if one is running."""
         names = self._names(name)
-        with self._locked(names):
+        with self.locked(names):
             return self.catch_up_locked(names)
 
     def catch_up_locked(self, names: Sequence[str]) -> dict[str, Any]:
@@ -254,7 +255,7 @@ class ReadModels:
     def rebuild(self, name: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Replay every event into fresh tables, then switch readers over in one transaction."""
         names = self._names(name)
-        with self._locked(names):
+        with self.locked(names):
             self.ensure()
             state = self.state()
             targets = []

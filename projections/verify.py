@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -112,9 +111,7 @@ assert set(CHECKS) == set(PROJECTIONS), "every projection has a check"
 
 def verify(models: ReadModels) -> dict[str, Any]:
     """Catch up, then compare every projection with a replay of the same events."""
-    with ExitStack() as stack:
-        for name in PROJECTIONS:
-            stack.enter_context(models.exclusive(name))
+    with models.locked(list(PROJECTIONS)):
         position = models.catch_up_locked(list(PROJECTIONS))["head"]
         assert all(p == position for _, p in models.state().values()), "a catch-up leaves all at one position"
         replay = Replay.of(models.ledger.all_events(stop=position))
