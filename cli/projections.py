@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import click
 
@@ -51,6 +53,32 @@ def rebuild(name: str | None) -> None:
 
     result = storage(run)
     emit(result, f"Rebuilt {', '.join(result['rebuilt'])} from {result['head']} events.")
+
+
+@projections.command("run")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=None, metavar="SECONDS",
+              help="How often to look for new events without a notification "
+                   "(default 0.5 on SQLite; 10 on PostgreSQL, which also wakes on NOTIFY).")
+def run(interval: float | None) -> None:
+    """Follow the log and keep every projection caught up until stopped (SIGTERM or Ctrl-C).
+
+    Stops between two pages, with everything applied so far committed; started again, it
+    resumes from there. Prints a line whenever it applied events, never any personal data.
+    """
+    from projections.worker import follow
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def report(result: dict) -> None:
+        applied = ", ".join(f"{n} +{k}" for n, k in result["applied"].items() if k)
+        click.echo(f"Caught up to event {result['head']} ({applied}).", err=session().json)
+
+    models = session().read_models()
+    click.echo("Following the log; stop with SIGTERM or Ctrl-C.", err=session().json)
+    position = storage(lambda: follow(models, stop.is_set, interval, report))
+    emit({"stopped": True, "position": position}, f"Stopped at event {position}.")
 
 
 @projections.command("verify")

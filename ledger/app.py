@@ -11,6 +11,7 @@ import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -494,20 +495,29 @@ def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger
 def _check_postgres(store: Store, *, create_schema: bool) -> None:
     """One direct connection first: the library's pool would retry for its whole timeout and then
     say only that it got no connection; the server's own answer says why."""
-    import psycopg
     from psycopg import sql
+
+    with postgres_connection(store) as connection:
+        if create_schema:
+            connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.settings["POSTGRES_SCHEMA"])))
+
+
+@contextmanager
+def postgres_connection(store: Store) -> Iterator[Any]:
+    """A connection of its own (autocommit) to the store's PostgreSQL database; StorageFailure if there is none."""
+    import psycopg
 
     from ledger.errors import redact
 
     s = store.settings
     try:
-        with psycopg.connect(
+        connection = psycopg.connect(
             dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"], user=s["POSTGRES_USER"],
             password=s["POSTGRES_PASSWORD"] or None, connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
             autocommit=True,
-        ) as connection:
-            if create_schema:
-                connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(s["POSTGRES_SCHEMA"])))
+        )
     except psycopg.OperationalError as error:
         reason = redact(" ".join(str(error).split()), store.secrets)
         raise StorageFailure(f"Cannot connect to the PostgreSQL store at {store.where}: {reason}") from None
+    with connection:
+        yield connection

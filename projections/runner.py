@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from ledger.app import Ledger
 
 PAGE_SIZE = 5000
+HORIZON_WAIT = 10  # seconds a catch-up on PostgreSQL waits for writers in flight
 
 STATE = MetaData()
 rm_state = Table(
@@ -171,6 +172,32 @@ class ReadModels:
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
 
+    def horizon(self) -> int:
+        """The last position up to which every event is committed: where a catch-up may stop.
+
+        On SQLite one writer at a time commits in position order, so that is the head. On
+        PostgreSQL a position comes from a sequence when the row is inserted, and a
+        transaction holding an earlier one can commit after a later one is visible (the
+        library's writers prevent that with an EXCLUSIVE table lock, but nothing stops
+        another writer from inserting without it). A SHARE lock waits for every transaction
+        that is inserting events, so the highest position seen under it can never be passed
+        by a late commit; the lock is released at once.
+        """
+        if self.ledger.store.engine == "sqlite":
+            return self.head()
+        table, column, _ = self.ledger.log_table()
+        with self.ledger.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{HORIZON_WAIT}s'")
+            try:
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+            except Exception as error:  # psycopg's LockNotAvailable, whatever the library wraps it in
+                if "lock timeout" not in str(error):
+                    raise
+                raise Busy(f"Events have been being written for over {HORIZON_WAIT} seconds; "
+                           "the read models were not caught up. Safe to retry.") from None
+            cursor.execute(f"SELECT MAX({column}) AS head FROM {table}")
+            return cursor.fetchone()["head"] or 0
+
     def status(self) -> dict[str, Any]:
         head = self.head()
         state = self.state()
@@ -243,13 +270,13 @@ class ReadModels:
         with self.locked(names):
             return self.catch_up_locked(names)
 
-    def catch_up_locked(self, names: Sequence[str]) -> dict[str, Any]:
-        """`catch_up` for a caller that holds the locks of `names`."""
+    def catch_up_locked(self, names: Sequence[str], stopped: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+        """`catch_up` for a caller that holds the locks of `names`; `stopped()` ends it after a page."""
         self.ensure()
         state = self.state()
         targets = [Target(PROJECTIONS[n], state[n][0], state[n][1], self.tables(n, state[n][0])) for n in names]
         before = {t.projection.name: t.position for t in targets}
-        head = self._advance(targets, self.head())
+        head = self._advance(targets, self.horizon(), stopped=stopped)
         return {"head": head, "applied": {t.projection.name: t.position - before[t.projection.name] for t in targets}}
 
     def rebuild(self, name: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -267,7 +294,7 @@ class ReadModels:
                 # Secondary indexes are built once the rows are in: sorting once is far cheaper
                 # than keeping a large index in order row by row.
                 targets.append(Target(PROJECTIONS[n], current + 1, 0, self._create(n, current + 1, indexes=False)))
-            head = self._advance(targets, self.head(), progress=progress, tracked=False)
+            head = self._advance(targets, self.horizon(), progress=progress, tracked=False)
             with self.engine.begin() as conn:
                 for target in targets:
                     self._index(conn, target.tables)
@@ -287,8 +314,11 @@ class ReadModels:
         stop: int,
         progress: Callable[[int], None] | None = None,
         tracked: bool = True,
+        stopped: Callable[[], bool] = lambda: False,
     ) -> int:
-        """Apply events after each target's position up to `stop`, a page per transaction.
+        """Apply events after each target's position up to `stop`, a page per transaction; return the position reached.
+
+        `stopped()` is asked after each page: a worker told to stop ends between two pages.
 
         `tracked`: write each page's position to rm_state (catch-up); a rebuild keeps its
         position in memory and writes it when it switches generations.
@@ -331,7 +361,9 @@ class ReadModels:
             if progress is not None:
                 progress(last - position)
             position = last
-        return stop
+            if stopped():
+                break
+        return position
 
     def _read_page(self, after: int, stop: int, topics: list[str]) -> list[tuple[Any, ...]]:
         """The next page of stored events of `topics`: (position, aggregate id, topic, state bytes).
