@@ -107,6 +107,7 @@ class Ledger(Application):
         self._cache: dict[UUID, Aggregate] = {}
         self._absent: set[UUID] = set()  # while importing: ids known not to be stored
         self._absent_unless_cached = False  # while importing into an empty store
+        self._import_cursor: Any = None  # the import's own transaction
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)
@@ -171,13 +172,34 @@ class Ledger(Application):
             return cached  # type: ignore[return-value]
         if self._absent_unless_cached or aggregate_id in self._absent:
             return None
-        try:
-            aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            if self._staged is not None:
+        if self._staged is not None:
+            aggregate = self._read_in_import(aggregate_id)
+            if aggregate is None:
                 self._absent.add(aggregate_id)
-            return None
+                return None
+        else:
+            try:
+                aggregate = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
         assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
+        return aggregate
+
+    def _read_in_import(self, aggregate_id: UUID) -> Aggregate | None:
+        """An aggregate as the import's own transaction sees it: its pages written so far included."""
+        if self.store.engine == "sqlite":
+            statement, key = self.recorder.select_events_statement + "ORDER BY originator_version", aggregate_id.hex
+        else:
+            from psycopg.sql import SQL
+
+            statement, key = self.recorder.select_events_statement + SQL(" ORDER BY originator_version"), aggregate_id
+        cursor = self._import_cursor
+        cursor.execute(statement, (key,))
+        aggregate = None
+        for row in cursor.fetchall():
+            stored = StoredEvent(originator_id=aggregate_id, originator_version=row["originator_version"],
+                                 topic=row["topic"], state=bytes(row["state"]))
+            aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
         return aggregate
 
     def _professional(self, professional_id: str) -> Professional:

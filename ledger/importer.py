@@ -1,9 +1,14 @@
 """`import FILE`: commands as JSON Lines, validated by the same schemas, applied all-or-nothing.
 
-Every line is validated and carried out against the ledger's rules in memory, in order,
-with the aggregates it touches kept in a cache; the events of all lines are then written
-in one transaction. The first bad line stops the import, names its number, and nothing
-is written.
+Every line is validated and carried out against the ledger's rules, in order, inside one
+transaction that is committed only after the last line. The events are written page by
+page as they come, and the aggregates the lines touch are kept in a bounded cache (read
+back through the import's own transaction once dropped), so memory stays flat however
+long the file. The first bad line stops the import, names its number, and the transaction
+is rolled back: nothing is written.
+
+While it runs, the import holds the store's write lock: other writers wait (on SQLite up
+to their busy timeout, then exit 3; on PostgreSQL until the import ends).
 """
 
 from __future__ import annotations
@@ -39,31 +44,53 @@ def parse_line(number: int, line: str) -> tuple[str, dict[str, Any]]:
         raise InvalidInput(f"Line {number} ({command}): " + describe(error.messages, option_style=False)) from None
 
 
+PAGE_EVENTS = 5000  # events written per page
+CACHE_LIMIT = 20000  # aggregates kept in memory between pages
+
+
 def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
-    """Apply every line, or none. Returns counts of lines, commands and events."""
+    """Apply every line, or none. Returns counts of commands and events."""
     assert ledger._staged is None, "imports do not nest"
     ledger._staged = []
-    # Into an empty store, nothing is stored but what this import stages: no need to ask.
-    # (A concurrent writer creating the same aggregate makes the final insert conflict.)
+    # Into an empty store, nothing is stored but what this import wrote: while every aggregate
+    # it wrote is still cached, a miss needs no look-up. (A concurrent writer creating the
+    # same aggregate makes the insert conflict.)
     ledger._absent_unless_cached = not ledger.recorder.max_notification_id()
-    commands = 0
+    commands = events = 0
     try:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            command, values = parse_line(number, line)
-            try:
-                ledger.run(command, values)
-            except DomainError as error:
-                error.message = f"Line {number} ({command}): {error.message}"
-                raise
-            commands += 1
-        staged = ledger._staged
-        if staged:
-            ledger.recorder.insert_events(staged)
-        return {"commands": commands, "events": len(staged)}
+        with ledger.recorder.datastore.transaction(commit=True) as cursor:
+            ledger._import_cursor = cursor
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                command, values = parse_line(number, line)
+                try:
+                    ledger.run(command, values)
+                except DomainError as error:
+                    error.message = f"Line {number} ({command}): {error.message}"
+                    raise
+                commands += 1
+                if len(ledger._staged) >= PAGE_EVENTS:
+                    events += _write_page(ledger, cursor)
+            events += _write_page(ledger, cursor)
+        return {"commands": commands, "events": events}
     finally:
         ledger._staged = None
+        ledger._import_cursor = None
         ledger._cache.clear()
         ledger._absent.clear()
         ledger._absent_unless_cached = False
+
+
+def _write_page(ledger: Ledger, cursor: Any) -> int:
+    """Write the staged events in the import's transaction; trim the cache. Returns how many."""
+    staged = ledger._staged
+    assert staged is not None
+    written = len(staged)
+    if staged:
+        ledger.recorder.insert_within(cursor, staged)
+        staged.clear()
+    if len(ledger._cache) > CACHE_LIMIT:
+        ledger._cache.clear()  # all written: read back through the transaction when needed again
+        ledger._absent_unless_cached = False
+    return written

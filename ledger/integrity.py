@@ -16,13 +16,14 @@ digest of the chain kept elsewhere (`audit digest`, then `audit verify --digest`
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 GENESIS = hashlib.sha256(b"studyledger audit chain v1").digest()
@@ -76,6 +77,13 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             rows = seal_rows(bytes(row[0]) if row else GENESIS, positions, stored_events)
             c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)", rows)
         return positions
+
+    def insert_within(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
+        """Insert and seal `stored_events` inside the caller's transaction (an import's pages)."""
+        try:
+            self._insert_events(cursor, stored_events)
+        except sqlite3.IntegrityError as error:
+            raise IntegrityError(error) from error
 
 
 # --- verification ----------------------------------------------------------------------

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+import psycopg
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
@@ -51,6 +52,15 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             with conn.cursor() as curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)
                 return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def insert_within(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """Insert and seal `stored_events` inside the caller's transaction (an import's pages)."""
+        try:
+            self._insert_events(cursor, stored_events)
+            self._insert_stored_events(cursor, stored_events)
+            self._fetch_ids_after_insert_events(cursor, stored_events)
+        except psycopg.errors.IntegrityError as error:
+            raise IntegrityError(error) from error
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)

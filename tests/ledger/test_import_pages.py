@@ -1,0 +1,112 @@
+"""An import is written page by page inside one transaction, with a bounded aggregate cache.
+
+Pages and the cache are shrunk to a few events and aggregates here, so that every path runs
+on a small register: aggregates dropped from the cache are read back through the import's
+own (uncommitted) transaction, a bad line after several written pages rolls all of them
+back, and the outcome equals the same lines imported in one page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from domain.errors import DomainError
+from ledger import importer
+from ledger.app import Ledger, open_ledger
+from ledger.store import resolve
+from projections.runner import ReadModels
+from projections.verify import verify
+from tests.conftest import count_events
+
+MEMBERS = [f"R-{n}" for n in range(1, 7)]
+
+
+def register() -> list[dict[str, Any]]:
+    """Six members of one network, each claiming; every claim endorsed by two others, then approved."""
+    lines: list[dict[str, Any]] = [
+        {"command": "reviewer appoint", "id": "REV-1", "name": "Reviewer", "on": "2024-01-01"},
+        {"command": "network register", "id": "wound-care", "name": "Wondzorg", "theme": ["wound-care"],
+         "group": ["nurse"], "founded_on": "2021-09-01"},
+    ]
+    for pid in MEMBERS:
+        lines += [
+            {"command": "professional register", "id": pid, "name": "N.", "group": "nurse", "registered_on": "2024-01-01"},
+            {"command": "network join", "network": "wound-care", "professional": pid, "on": "2025-01-01"},
+        ]
+    for n, pid in enumerate(MEMBERS):
+        claim = f"c-{pid}"
+        lines.append({"command": "claim submit", "professional": pid, "network": "wound-care", "kind": "answer",
+                      "on": "2025-03-04", "hours": "2", "description": "Vraag uit de praktijk",
+                      "outcome": "Nieuwe aanpak", "request_id": claim})
+        for other in (MEMBERS[(n + 1) % len(MEMBERS)], MEMBERS[(n + 2) % len(MEMBERS)]):
+            lines.append({"command": "claim endorse", "claim": claim, "by": other, "statement": "Klopt"})
+    for pid in MEMBERS:  # late references back to aggregates written pages ago
+        lines.append({"command": "review approve", "claim": f"c-{pid}", "reviewer": "REV-1", "rationale": "Goed"})
+    return lines
+
+
+def as_text(lines: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps(line) for line in lines]
+
+
+@pytest.fixture
+def tiny_pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(importer, "PAGE_EVENTS", 3)
+    monkeypatch.setattr(importer, "CACHE_LIMIT", 2)
+    yield
+
+
+def read_models_of(ledger: Ledger) -> Any:
+    models = ReadModels(ledger)
+    models.catch_up()
+    return models
+
+
+def balances(ledger: Ledger) -> dict[str, Any]:
+    from projections.reader import Reader
+
+    models = read_models_of(ledger)
+    try:
+        return {pid: Reader(models).balance(pid)["total"] for pid in MEMBERS}
+    finally:
+        models.close()
+
+
+def test_small_pages_give_what_one_page_gives(db_url: str, ledger: Ledger, tiny_pages: None,
+                                              monkeypatch: pytest.MonkeyPatch, tmp_path: Any, clock: Any) -> None:
+    result = importer.import_lines(ledger, as_text(register()))
+    assert result == {"commands": len(register()), "events": count_events(ledger.store)}
+
+    monkeypatch.setattr(importer, "PAGE_EVENTS", 10**6)
+    monkeypatch.setattr(importer, "CACHE_LIMIT", 10**6)
+    reference = open_ledger(resolve(str(tmp_path / "one-page.db")), create=True, clock=clock, os_user="tester")
+    try:
+        assert importer.import_lines(reference, as_text(register())) == result
+        assert balances(ledger) == balances(reference)
+        assert all(total != "0.00" for total in balances(ledger).values())  # the approvals were applied
+    finally:
+        reference.close()
+    models = read_models_of(ledger)
+    assert verify(models)["ok"]
+    models.close()
+
+
+@pytest.mark.parametrize("bad_at", ["late", "last"])
+def test_a_bad_line_after_written_pages_leaves_the_store_untouched(db_url: str, ledger: Ledger, tiny_pages: None,
+                                                                   bad_at: str) -> None:
+    importer.import_lines(ledger, as_text(register()[:2]))  # the store is not empty
+    before = count_events(ledger.store)
+    lines = register()[2:]
+    # A rule broken late: endorsing one's own claim, after many pages were written.
+    bad = {"command": "claim endorse", "claim": "c-R-1", "by": "R-1", "statement": "Zelf"}
+    lines.insert(len(lines) - 2 if bad_at == "late" else len(lines), bad)
+    with pytest.raises(DomainError, match=f"Line {lines.index(bad) + 1} "):
+        importer.import_lines(ledger, as_text(lines))
+    assert count_events(ledger.store) == before
+    # and the same lines without the bad one then go in whole
+    lines.remove(bad)
+    assert importer.import_lines(ledger, as_text(lines))["commands"] == len(lines)
