@@ -109,7 +109,7 @@ def setup_register(db: str) -> None:
 
 def test_eight_processes_on_shared_claims(db_url: str) -> None:
     db = db_url
-    setup_register(db_url)
+    setup_register(db)
     children = Children()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(PROCESSES)
