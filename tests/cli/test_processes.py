@@ -323,8 +323,7 @@ def run_all(jobs: dict[str, tuple[list[str], str | None]], cwd: Path) -> dict[st
 
 @pytest.mark.parametrize("where", sorted(UNREACHABLE))
 def test_an_unreachable_postgresql_server_is_exit_4_without_the_password(where: str, tmp_path: Path) -> None:
-    # A wrong password cannot be tested here: the test server uses trust authentication for
-    # local connections, so every password is accepted.
+    # A wrong password: tests/cli/test_postgres_auth.py (the test server trusts local connections).
     url = UNREACHABLE[where]
     jobs: dict[str, tuple[list[str], str | None]] = {}
     for name, args in COMMANDS.items():
