@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import DatabaseError, IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 GENESIS = hashlib.sha256(b"studyledger audit chain v1").digest()
@@ -75,7 +75,14 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT seal FROM {SEALS_TABLE} ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
             rows = seal_rows(bytes(row[0]) if row else GENESIS, positions, stored_events)
-            c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)", rows)
+            try:
+                c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)", rows)
+            except sqlite3.IntegrityError:
+                # SQLite hands out the position of a deleted newest event again; its seal is still there.
+                raise DatabaseError(
+                    f"event {positions[0]} already has a seal: events were deleted outside the ledger; "
+                    "run 'studyledger audit verify'"
+                ) from None
         return positions
 
     def insert_within(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:

@@ -17,6 +17,7 @@ written by an earlier run (tests/data/ledger-v1.sqlite) whose digest was written
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -37,9 +38,11 @@ from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli.main import cli
 from ledger.app import Ledger, open_ledger
 from ledger.audit import verify_chain
 from ledger.demo import script
@@ -916,3 +919,25 @@ def test_the_vector_script_is_deterministic(tmp_path: Path) -> None:
         digests.append((out / "ledger-v1.digest").read_text().strip())
         assert not Path(f"{out / 'ledger-v1.sqlite'}-wal").exists()
     assert digests[0] == digests[1]
+
+
+def test_a_write_after_the_newest_event_was_deleted_is_refused_with_a_pointer_to_verify(tmp_path: Any, clock: Any) -> None:
+    """SQLite reuses a deleted newest event's position; its seal is still there: exit 4, not a retryable conflict."""
+    db = str(tmp_path / "ledger.db")
+    factory = functools.partial(open_ledger, clock=clock, os_user="tester")
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["--db", db, *args], obj=factory, catch_exceptions=False)
+
+    assert run("init").exit_code == 0
+    for pid in ("P-1", "P-2"):
+        assert run("professional", "register", pid, "--name", "N", "--group", "nurse").exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid = (SELECT MAX(rowid) FROM stored_events)")
+    done = run("professional", "register", "P-3", "--name", "N", "--group", "nurse")
+    assert done.exit_code == 4, done.stderr
+    assert "already has a seal" in done.stderr and "audit verify" in done.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 1  # nothing written
+    verdict = run("audit", "verify")
+    assert verdict.exit_code == 1 and "2" in verdict.stdout
