@@ -328,8 +328,8 @@ class ReadModels:
         position = start
         options = {"sqlite_begin": "IMMEDIATE"} if self.ledger.store.engine == "sqlite" else {}
         while position < stop:
-            rows = self._read_page(position, stop, topics)
-            last = rows[-1][0] if len(rows) == PAGE_SIZE else stop
+            last = min(stop, position + PAGE_SIZE)
+            rows = self._read_page(position, last, topics)
             pages = [(t, t.projection.new_page(t.tables)) for t in targets]
             for notification_id, originator_id, topic, stored_state in rows:
                 name = event_name(topic)
@@ -365,20 +365,29 @@ class ReadModels:
                 break
         return position
 
-    def _read_page(self, after: int, stop: int, topics: list[str]) -> list[tuple[Any, ...]]:
-        """The next page of stored events of `topics`: (position, aggregate id, topic, state bytes).
+    def _read_page(self, after: int, upto: int, topics: list[str]) -> list[tuple[Any, ...]]:
+        """The stored events of `topics` at positions after `after` up to `upto`: (position, aggregate id, topic, state bytes).
 
         Read in SQL through the recorder's own datastore and table, not select_notifications:
         building a Notification and a UUID for every row cost a rebuild a quarter of its time
-        (the position semantics are the same: ids in commit order, gaps tolerated).
+        (the position semantics are the same: ids in commit order, gaps tolerated). A page is
+        a range of positions, not a LIMIT: on a freshly imported PostgreSQL table without
+        statistics, "ORDER BY … LIMIT" was planned as a scan of everything after the page.
         """
         table, column, marker = self.ledger.log_table()
         sql = (f"SELECT {column} AS position, originator_id, topic, state FROM {table} "
                f"WHERE {column} > {marker} AND {column} <= {marker} AND topic IN ({', '.join([marker] * len(topics))}) "
-               f"ORDER BY {column} LIMIT {PAGE_SIZE}")
-        with self.ledger.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, (after, stop, *topics))
-            return [(r["position"], r["originator_id"], r["topic"], r["state"]) for r in cursor.fetchall()]
+               f"ORDER BY {column}")
+        datastore = self.ledger.recorder.datastore
+        if self.ledger.store.engine == "sqlite":
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(sql, (after, upto, *topics))
+                return [(r["position"], r["originator_id"], r["topic"], r["state"]) for r in cursor.fetchall()]
+        from psycopg.rows import tuple_row
+
+        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(sql, (after, upto, *topics))  # plain tuples: a dict per row cost a tenth of a rebuild
+            return cursor.fetchall()
 
     _topic_cache: dict[str, list[str]] = {}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -107,24 +108,34 @@ _INSERTS: dict[tuple[str, str], tuple[str, list[str], list[int]]] = {}
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany straight to the driver.
+    """The rows in one go, straight to the driver: an executemany on SQLite, COPY on PostgreSQL.
 
     SQLAlchemy's per-row parameter processing cost a quarter of a rebuild; the rows here
     are plain values already. SQLite gets dates as ISO text, as SQLAlchemy's Date type
-    stores them (and reads them back).
+    stores them (and reads them back). On PostgreSQL an executemany of INSERTs cost a
+    rebuild more than reading and decoding every event; COPY, in the same transaction,
+    takes a fraction of that.
     """
     dialect = conn.dialect
     key = (dialect.name, table.name)
     if key not in _INSERTS:
         quote = dialect.identifier_preparer.quote
         names = [c.name for c in table.columns]
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-               f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})")
+        columns = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)})"
+        if dialect.name == "postgresql":
+            sql = f"COPY {columns} FROM STDIN"
+        else:
+            marker = "?" if dialect.paramstyle == "qmark" else "%s"
+            sql = f"INSERT INTO {columns} VALUES ({', '.join([marker] * len(names))})"
         dates = [i for i, c in enumerate(table.columns) if isinstance(c.type, Date)] if dialect.name == "sqlite" else []
         _INSERTS[key] = (sql, names, dates)
     sql, names, dates = _INSERTS[key]
-    params = [tuple(row[n] for n in names) for row in rows]
+    params = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
+    if dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for values in params:
+                copy.write_row(values)
+        return
     if dates:
         params = [tuple(v.isoformat() if i in dates and v is not None else v for i, v in enumerate(p)) for p in params]
     conn.exec_driver_sql(sql, params)
