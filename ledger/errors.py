@@ -7,6 +7,7 @@ a driver says before it is shown.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -54,9 +55,31 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return text
 
 
+_DRIVER_PREFIX = re.compile(r"^\([\w.]+\)\s*")  # SQLAlchemy's "(sqlite3.OperationalError) "
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0].rstrip(".")
+    return _DRIVER_PREFIX.sub("", text.splitlines()[0]).rstrip(".")
+
+
+def _file_system_state(where: str) -> str | None:
+    """Whether the SQLite file at `where` lies on a file system that is "read-only" or "full" (else None).
+
+    SQLite names neither when it meets them outside the database file itself: it cannot create
+    its -wal/-shm files on a read-only mount ("unable to open database file"), nor grow its
+    -shm file on a disk with no space left ("disk I/O error")."""
+    if not os.path.isabs(where) or not hasattr(os, "statvfs"):  # a PostgreSQL store's `where` is a URL
+        return None
+    try:
+        found = os.statvfs(os.path.dirname(where))
+    except OSError:
+        return None
+    if found.f_flag & os.ST_RDONLY:
+        return "read-only"
+    if found.f_bavail * found.f_frsize < 64 * 1024:  # less than SQLite needs for its -shm file
+        return "full"
+    return None
 
 
 @contextmanager
@@ -98,4 +121,11 @@ def _storage_failure(error: BaseException, where: str, secrets: tuple[str, ...])
         return StorageFailure(f"The store at {where} is read-only ({detail}); nothing was written.")
     if "full" in lowered:
         return StorageFailure(f"The store at {where} is full ({detail}); nothing was written.")
+    state = _file_system_state(where)
+    if state == "read-only":
+        return StorageFailure(f"The store at {where} is read-only: its file system is mounted read-only ({detail}); "
+                              "nothing was written.")
+    if state == "full":
+        return StorageFailure(f"The store at {where} is full: no space is left on its disk ({detail}); "
+                              "nothing was written.")
     return StorageFailure(f"The store at {where} is unavailable ({detail}); nothing was written.")
