@@ -31,9 +31,27 @@ class Session:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from marshmallow import ValidationError
+
+            from ledger.errors import InvalidInput
+            from ledger.schemas import StoreSettings
             from ledger.store import resolve
 
-            self._store = resolve(self.db)
+            if self.db and "\x00" in self.db:
+                raise InvalidInput("Invalid input: --db must not contain NUL characters.")
+            store = resolve(self.db)
+            settings = {k: v for k, v in store.settings.items() if k != "POSTGRES_SCHEMA"}
+            given = {"settings": settings}
+            if "POSTGRES_SCHEMA" in store.settings:
+                given["schema"] = store.settings["POSTGRES_SCHEMA"]
+            try:
+                StoreSettings().load(given)
+            except ValidationError as error:  # the value itself is not repeated: it may hold anything
+                problems = error.messages if isinstance(error.messages, dict) else {}
+                name = "--db ?schema=" if "schema" in problems else "--db"
+                problem = (problems.get("schema") or problems.get("_schema") or ["is invalid"])[0]
+                raise InvalidInput(f"Invalid input: {name} {problem}.") from None
+            self._store = store
         return self._store
 
     def ledger(self, *, create: bool = False) -> Ledger:
@@ -127,8 +145,19 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
+def printable(message: str) -> str:
+    """`message` as one printable line: a control or format character, a line break or an invalid
+    code point that came from the input (a click message quotes arguments as given) is shown as
+    its escape (`\\n`, `\\x1b`, `\\u202e`, `\\udcff`), so an error stays one line and cannot drive
+    the terminal."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
+
+
 def fail(message: str, exit_code: int, code: str, rule: str | None = None, as_json: bool = False) -> None:
     """Print one error sentence (or JSON) on stderr."""
+    message = printable(message)
     if as_json:
         error: dict[str, Any] = {"code": exit_code, "kind": code, "message": message}
         if rule:

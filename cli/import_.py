@@ -21,6 +21,8 @@ def import_(file: str) -> None:
 
     try:
         stream = click.open_file(file, encoding="utf-8-sig")  # a byte-order mark is not part of line 1
+    except ValueError:  # a NUL in the path ("embedded null byte")
+        raise InvalidInput("Invalid input: FILE must not contain NUL characters.") from None
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror}.") from None
     with stream:

@@ -16,6 +16,10 @@ import click
 from cli.context import Session, fail
 
 
+# click 8.2 and later raise this for a group without its subcommand (earlier ones printed the help).
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class StudyledgerGroup(click.Group):
     """Runs click without its own error printing, so that every error is one sentence."""
 
@@ -26,6 +30,12 @@ class StudyledgerGroup(click.Group):
             result = super().main(args=args, prog_name=prog_name or "studyledger", standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        except _NO_ARGS_IS_HELP as error:
+            # A group named without its subcommand (`studyledger audit`): click's message would be
+            # the whole help text; an error is one sentence.
+            where = error.ctx.command_path if error.ctx else "studyledger"
+            fail(f"Missing command. See '{where} --help'.", 2, "usage", as_json=as_json)
+            sys.exit(2)
         except click.UsageError as error:
             where = error.ctx.command_path if error.ctx else "studyledger"
             message = error.format_message()

@@ -21,6 +21,29 @@ ID_RULE = "1–64 characters of A-Z a-z 0-9 . _ -"
 PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_TEXT = 10_000
+# The largest amount of points any option takes: keeps every sum and every rounding to cents
+# exact within the decimal context's 28 digits (larger ones raised InvalidOperation).
+MAX_AMOUNT = Decimal(1_000_000)
+
+
+def _unicode(text: str) -> str:
+    """`text` if it is valid Unicode (a lone surrogate — from undecodable bytes on the command
+    line, or a JSON escape such as \\ud800 — cannot be stored)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("must be valid Unicode text") from None
+    return text
+
+
+class Key(fields.String):
+    """A claim reference or a request id: 1–200 characters of any valid Unicode."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=validate.Length(min=1, max=200), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return _unicode(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Identifier(fields.String):
@@ -44,7 +67,7 @@ class Text(fields.String):
         )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        text = _unicode(super()._deserialize(value, attr, data, **kwargs))
         if not text.strip():
             raise ValidationError("must not be empty")
         if "\x00" in text:
@@ -55,7 +78,7 @@ class Text(fields.String):
 class Amount(fields.Decimal):
     """An exact decimal with at most two decimal places, given as text or a JSON number."""
 
-    def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal | None = None, **kwargs: Any):
+    def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal = MAX_AMOUNT, **kwargs: Any):
         super().__init__(allow_nan=False, **kwargs)
         self.minimum = minimum
         self.maximum = maximum
@@ -68,14 +91,16 @@ class Amount(fields.Decimal):
             if not PLAIN_DECIMAL.fullmatch(value):
                 raise ValidationError("must be a number written like 2 or 1.5")
         amount = super()._deserialize(value, attr, data, **kwargs)
+        if amount > self.maximum:  # first: quantizing a huge amount would overflow the context
+            raise ValidationError(f"must be at most {self.maximum}")
+        if amount < -self.maximum:
+            raise ValidationError(f"must be at least -{self.maximum}")
         exponent = amount.as_tuple().exponent
         assert isinstance(exponent, int)  # NaN and infinity were refused above
         if exponent < -2 and amount != amount.quantize(Decimal("0.01")):
             raise ValidationError("must have at most two decimal places")
         if self.minimum is not None and amount <= self.minimum:
             raise ValidationError(f"must be more than {self.minimum}")
-        if self.maximum is not None and amount > self.maximum:
-            raise ValidationError(f"must be at most {self.maximum}")
         return amount
 
 
@@ -89,7 +114,8 @@ class WholeNumber(fields.Integer):
         ], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+        digits = value.strip().lstrip("-") if isinstance(value, str) else ""
+        if isinstance(value, bool) or (isinstance(value, str) and not (digits.isascii() and digits.isdigit())):
             raise ValidationError("must be a whole number")
         # A JSON number (an import line) may be a fraction: refuse it rather than truncate it.
         if isinstance(value, (float, Decimal)) and not (math.isfinite(value) and value == int(value)):
@@ -135,7 +161,7 @@ class Instant(fields.AwareDateTime):
 class Command(Schema):
     """Options every write command accepts."""
 
-    request_id = fields.String(validate=validate.Length(min=1, max=200), load_default=None)
+    request_id = Key(load_default=None)
 
 
 class CapSetting(fields.String):
@@ -209,7 +235,7 @@ class ClaimSubmit(Command):
 
 
 class ClaimRef(Schema):
-    claim = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    claim = Key(required=True)
 
 
 class ClaimEndorse(Command, ClaimRef):
@@ -271,6 +297,28 @@ class Balance(When):
 
 class Members(When):
     network = Identifier(required=True)
+
+
+# A PostgreSQL schema name from `--db …?schema=`: it is an SQL identifier, which cannot be sent as
+# a bound parameter, and some statements quote it by hand — so only a plain name is accepted. Lower
+# case only: the read models name it unquoted in search_path, where PostgreSQL folds it to lower case
+# (the event store quotes it, so `Ab` would be two different schemas).
+SCHEMA_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
+SCHEMA_RULE = "1–63 lower-case letters, digits and _, not starting with a digit"
+
+
+class StoreSettings(Schema):
+    """The parts of `--db` that end up in SQL text or in a connection string."""
+
+    schema = fields.String(validate=validate.Regexp(SCHEMA_NAME, error=f"must be {SCHEMA_RULE}"))
+    settings = fields.Dict(keys=fields.String(), values=fields.String())
+
+    @validates_schema
+    def no_nul(self, data: dict[str, Any], **_: Any) -> None:
+        # libpq reads its settings as C strings: a NUL (%00 in the URL) would cut off whatever
+        # follows it — host, port, user, password — and connect to the default server instead.
+        if any("\x00" in value for value in data.get("settings", {}).values()):
+            raise ValidationError("must not contain NUL characters (%00)")
 
 
 # Command path → schema. The write commands are the ones an import line may carry.
