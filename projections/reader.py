@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import OperationalError
 
+from domain.errors import NotFound
+from ledger.errors import Conflict, LedgerError, StorageFailure
 from projections import queries
 from projections.runner import Busy, ReadModels, rm_state
 
@@ -24,6 +26,7 @@ class Reader:
         self.clock = models.ledger.clock
 
     def _answer(self, name: str, query: Callable[[Connection, dict[str, Table]], dict[str, Any]]) -> dict[str, Any]:
+        why_behind: type[LedgerError] = Conflict
         try:
             self.models.catch_up(name)
         except Busy:
@@ -32,6 +35,7 @@ class Reader:
             if not _read_only(error):
                 raise
             # A read-only store (an auditor's copy) can still be read, with its lag stated.
+            why_behind = StorageFailure
         head = self.models.head()
         engine = self.models.engine
         options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
@@ -39,7 +43,18 @@ class Reader:
             generation, position = conn.execute(
                 select(rm_state.c.generation, rm_state.c.position).where(rm_state.c.name == name)
             ).one()
-            result = query(conn, self.models.tables(name, generation))
+            try:
+                result = query(conn, self.models.tables(name, generation))
+            except NotFound as error:
+                if head <= position:
+                    raise
+                # Not in the read model, but perhaps in the events it has not applied yet.
+                raise why_behind(
+                    f"The {name} read model says {error.message}, but it is {head - position} event(s) behind the "
+                    f"ledger and cannot catch up now ("
+                    f"{'the store is read-only' if why_behind is StorageFailure else 'another process holds it'}): "
+                    f"{'run the command on a writable store' if why_behind is StorageFailure else 'retry shortly'}."
+                ) from None
         if head > position:
             result["behind"] = {"events": head - position, "position": position, "head": head}
         return result

@@ -1,0 +1,33 @@
+"""A read whose read model is behind and cannot catch up never refuses what it has not seen yet.
+
+SPEC §4: reads never show silently stale data. When another process holds the projection, a
+professional registered in the events the model has not applied is not "unknown": the read
+exits 3 (retry shortly) and says how far behind the model is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.store import resolve
+from tests.projections.test_processes import Models
+
+
+def test_an_unapplied_registration_is_not_called_unknown(run: Any, db_url: str) -> None:
+    assert run("professional", "register", "P-1", "--name", "Een", "--group", "nurse").exit_code == 0
+    assert run("balance", "P-1").exit_code == 0  # the read models are caught up
+    assert run("professional", "register", "P-2", "--name", "Twee", "--group", "nurse").exit_code == 0
+    view = Models(resolve(db_url))
+    try:
+        with view.models.exclusive("balances"):  # as a long rebuild would
+            stale = run("balance", "P-1")
+            unseen = run("balance", "P-2")
+            unknown = run("balance", "P-3")
+    finally:
+        view.close()
+    assert stale.exit_code == 0 and "behind" in stale.stderr
+    assert unseen.exit_code == 3, unseen.stderr
+    assert "1 event(s) behind" in unseen.stderr and "no professional 'P-2'" in unseen.stderr
+    assert unknown.exit_code == 3  # cannot know either: the unapplied events might hold P-3
+    assert run("balance", "P-2").exit_code == 0
+    assert run("balance", "P-3").exit_code == 1  # caught up: now it is known that there is none
