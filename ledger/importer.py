@@ -7,8 +7,8 @@ back through the import's own transaction once dropped), so memory stays flat ho
 long the file. The first bad line stops the import, names its number, and the transaction
 is rolled back: nothing is written.
 
-While it runs, the import holds the store's write lock: other writers wait (on SQLite up
-to their busy timeout, then exit 3; on PostgreSQL until the import ends).
+While it runs, the import holds the store's write lock (on SQLite from its start, on
+PostgreSQL from its first page): other writers wait up to their 5 s timeout, then exit 3.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     ledger._absent_unless_cached = not ledger.recorder.max_notification_id()
     commands = events = 0
     try:
-        with ledger.recorder.datastore.transaction(commit=True) as cursor:
+        with ledger.recorder.import_transaction() as cursor:
             ledger._import_cursor = cursor
             for number, line in enumerate(lines, start=1):
                 if not line.strip():

@@ -19,6 +19,7 @@ import hashlib
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -84,6 +85,22 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     "run 'studyledger audit verify'"
                 ) from None
         return positions
+
+    @contextmanager
+    def import_transaction(self) -> Iterator[SQLiteCursor]:
+        """A transaction holding the write lock from its start (BEGIN IMMEDIATE), for an import.
+
+        An import reads before it writes; in a plain (deferred) transaction a write committed
+        by another process meanwhile makes its first insert fail at once instead of waiting."""
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
 
     def insert_within(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Insert and seal `stored_events` inside the caller's transaction (an import's pages)."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import DatabaseError, IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
@@ -42,16 +42,27 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
         of 20,000 events hung more often than not, client and server each waiting to read.
         Outside pipeline mode the same statements cost a few round trips more and never hang.
         """
-        if self.datastore.enable_db_functions:
-            return super().insert_events(stored_events, **kwargs)
-        with self.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            with conn.cursor() as curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        try:
+            if self.datastore.enable_db_functions:
+                return super().insert_events(stored_events, **kwargs)
+            with self.datastore.get_connection() as conn, conn.transaction():
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return None
+                with conn.cursor() as curs:
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        except OperationalError as error:
+            if "lock timeout" not in str(error):
+                raise  # a dropped connection: retried on a fresh one
+            # Another writer (an import, say) held the events table for the whole lock timeout:
+            # a conflict to report at once, not ten more waits.
+            raise DatabaseError(str(error)) from error
+
+    def import_transaction(self) -> Any:
+        """An import's one transaction; its first page takes the events table's lock."""
+        return self.datastore.transaction(commit=True)
 
     def insert_within(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
         """Insert and seal `stored_events` inside the caller's transaction (an import's pages)."""

@@ -110,3 +110,46 @@ def test_a_bad_line_after_written_pages_leaves_the_store_untouched(db_url: str, 
     # and the same lines without the bad one then go in whole
     lines.remove(bad)
     assert importer.import_lines(ledger, as_text(lines))["commands"] == len(lines)
+
+
+def test_a_write_during_an_import_waits_for_it_and_neither_fails(store: Any, ledger: Ledger, clock: Any) -> None:
+    """An import that has started reading holds the write lock (SQLite); a write meanwhile waits for it.
+
+    In a plain deferred transaction the import held only a read snapshot while it read: a write
+    committed then made the import's first insert fail at once on SQLite, after all its lines."""
+    import threading
+
+    importer.import_lines(ledger, as_text(register()[:1]))  # not empty: the import looks its ids up as it goes
+    paused, go_on = threading.Event(), threading.Event()
+
+    def lines() -> Iterator[str]:
+        for n in range(20):
+            if n == 10:
+                paused.set()
+                assert go_on.wait(30)
+            yield json.dumps({"command": "professional register", "id": f"P-{n}", "name": "N.", "group": "nurse",
+                              "registered_on": "2024-01-01"})
+
+    outcome: dict[str, Any] = {}
+
+    def attempt(name: str, work: Any) -> None:
+        try:
+            outcome[name] = work()
+        except Exception as error:  # noqa: BLE001 — the test reports it
+            outcome[name] = error
+
+    importing = threading.Thread(target=attempt, args=("import", lambda: importer.import_lines(ledger, lines())))
+    importing.start()
+    assert paused.wait(30)  # ten lines read and looked up, nothing written yet
+    other = open_ledger(store, clock=clock, os_user="other")
+    writing = threading.Thread(target=attempt, args=("write", lambda: other.run(
+        "professional register", {"id": "X-1", "name": "N.", "group": "nurse", "registered_on": None})))
+    writing.start()
+    writing.join(0.5)
+    go_on.set()
+    importing.join(60)
+    writing.join(60)
+    other.close()
+    assert outcome["import"] == {"commands": 20, "events": 20}, outcome
+    assert isinstance(outcome["write"], dict), outcome
+    assert count_events(ledger.store) == 1 + 20 + 1
