@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.context import emit, session, storage
 
 
+class _File(click.Path):
+    """A path; one with a NUL in it is a usage error, not a ValueError from os.stat."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a path must not contain NUL characters.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=_File(dir_okay=False, allow_dash=True))
 def import_(file: str) -> None:
     """Apply the commands in FILE (JSON Lines; - for stdin), all or none.
 
@@ -21,8 +32,6 @@ def import_(file: str) -> None:
 
     try:
         stream = click.open_file(file, encoding="utf-8-sig")  # a byte-order mark is not part of line 1
-    except ValueError:  # a NUL in the path ("embedded null byte")
-        raise InvalidInput("Invalid input: FILE must not contain NUL characters.") from None
     except OSError as error:
         raise InvalidInput(f"Cannot read {file}: {error.strerror}.") from None
     with stream:

@@ -413,7 +413,7 @@ def good_value(kind: str, harness: Harness) -> st.SearchStrategy[str]:
         FORMAT_MAP: st.sampled_from(["table", "json", "dot"]),
         FORMAT_HISTORY: st.sampled_from(["table", "json", "csv"]),
         PROJECTION: st.sampled_from(["balances", "memberships", "claims"]),
-        FILE: st.sampled_from(["-", "/nonexistent/file.jsonl", "/", "/dev/null", str(harness.folder)]),
+        FILE: st.sampled_from(["-", "/nonexistent/file.jsonl", "/", "/dev/null", str(harness.folder), "a\x00b"]),
         DIGEST: st.sampled_from(["sl1-1-00", "sl1-999-" + "0" * 32, "nonsense"]),
         KEY: st.one_of(st.sampled_from([*CLAIMS, "k-1"]), text),
     }[kind]
