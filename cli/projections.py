@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -65,8 +66,11 @@ def run(interval: float | None) -> None:
     Stops between two pages, with everything applied so far committed; started again, it
     resumes from there. Prints a line whenever it applied events, never any personal data.
     """
+    from ledger.errors import InvalidInput
     from projections.worker import follow
 
+    if interval is not None and not math.isfinite(interval):  # click's FloatRange lets NaN through
+        raise InvalidInput("Invalid input: --interval must be a number of seconds.")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -50,8 +50,8 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     text = _CREDENTIALS.sub(r"\1***@", text)
     text = _PASSWORD_KV.sub(r"\1***", text)
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        if secret:  # as a token of its own: a password "p" must not turn "postgresql" into "***ostgresql"
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
     return text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ledger.errors import InvalidInput
@@ -21,8 +22,8 @@ ENV_VAR = "STUDYLEDGER_DB"
 @dataclass(frozen=True)
 class Store:
     engine: str  # "sqlite" or "postgresql"
-    settings: dict[str, str]  # the eventsourcing library's environment
-    sqlalchemy_url: str = field(repr=False)  # for the read models; may hold a password
+    settings: dict[str, str] = field(repr=False)  # the eventsourcing library's environment; may hold a password
+    sqlalchemy_url: Any = field(repr=False)  # for the read models (str or sqlalchemy URL); may hold a password
     where: str  # safe to print: no password
     path: Path | None = None  # the SQLite file
     password: str = field(default="", repr=False)
@@ -97,10 +98,12 @@ def _postgresql(url: str) -> Store:
     }
     if schema:
         settings["POSTGRES_SCHEMA"] = schema
-    auth = user + (":" + password if password else "")
-    sa_url = f"postgresql+psycopg://{auth}@{host}:{port}/{dbname}"
-    if schema:
-        sa_url += f"?options=-csearch_path%3D{schema}"
+    from sqlalchemy.engine import URL
+
+    sa_url = URL.create(  # escapes what the password and names hold
+        "postgresql+psycopg", username=user, password=password or None, host=host, port=port, database=dbname,
+        query={"options": f"-csearch_path={schema}"} if schema else {},
+    )
     return Store(
         engine="postgresql",
         settings=settings,

@@ -135,3 +135,10 @@ def test_a_second_worker_is_harmless(run, db_url: str, models: Models, children:
     assert stop(children, second)[0] == 0
     done = children.run(db_url, "projections", "verify")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("interval", ["nan", "0", "-1", "inf", "soon"])
+def test_an_interval_that_is_not_a_positive_number_of_seconds_is_refused(run, interval: str) -> None:
+    done = run("projections", "run", "--interval", interval)
+    assert done.exit_code == 2, done.stderr
+    assert "--interval" in done.stderr and len(done.stderr.strip().splitlines()) == 1
