@@ -107,6 +107,7 @@ class Ledger(Application):
         self._cache: dict[UUID, Aggregate] = {}
         self._absent: set[UUID] = set()  # while importing: ids known not to be stored
         self._absent_unless_cached = False  # while importing into an empty store
+        self._evicted: set[UUID] = set()  # then: ids this import wrote and dropped from the cache
         self._import_cursor: Any = None  # the import's own transaction
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
@@ -170,7 +171,7 @@ class Ledger(Application):
         cached = self._cache.get(aggregate_id)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        if self._absent_unless_cached or aggregate_id in self._absent:
+        if (self._absent_unless_cached and aggregate_id not in self._evicted) or aggregate_id in self._absent:
             return None
         if self._staged is not None:
             aggregate = self._read_in_import(aggregate_id)

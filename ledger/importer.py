@@ -52,9 +52,10 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     """Apply every line, or none. Returns counts of commands and events."""
     assert ledger._staged is None, "imports do not nest"
     ledger._staged = []
-    # Into an empty store, nothing is stored but what this import wrote: while every aggregate
-    # it wrote is still cached, a miss needs no look-up. (A concurrent writer creating the
-    # same aggregate makes the insert conflict.)
+    # Into an empty store, nothing is stored but what this import wrote: a miss needs no
+    # look-up unless the aggregate was dropped from the cache (its id is kept: 16 bytes and a
+    # set entry, not the aggregate). A concurrent writer creating the same aggregate makes the
+    # insert conflict.
     ledger._absent_unless_cached = not ledger.recorder.max_notification_id()
     commands = events = 0
     try:
@@ -79,6 +80,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
         ledger._import_cursor = None
         ledger._cache.clear()
         ledger._absent.clear()
+        ledger._evicted.clear()
         ledger._absent_unless_cached = False
 
 
@@ -90,7 +92,8 @@ def _write_page(ledger: Ledger, cursor: Any) -> int:
     if staged:
         ledger.recorder.insert_within(cursor, staged)
         staged.clear()
-    if len(ledger._cache) > CACHE_LIMIT:
-        ledger._cache.clear()  # all written: read back through the transaction when needed again
-        ledger._absent_unless_cached = False
+    if len(ledger._cache) > CACHE_LIMIT:  # all written: read back through the transaction when needed again
+        if ledger._absent_unless_cached:
+            ledger._evicted.update(ledger._cache)
+        ledger._cache.clear()
     return written
