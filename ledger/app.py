@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -107,7 +107,7 @@ class Ledger(Application):
         self._cache: dict[UUID, Aggregate] = {}
         self._absent: set[UUID] = set()  # while importing: ids known not to be stored
         self._absent_unless_cached = False  # while importing into an empty store
-        self._evicted: set[UUID] = set()  # then: ids this import wrote and dropped from the cache
+        self._evicted: Container[UUID] = frozenset()  # then: ids this import may have written and dropped from the cache
         self._import_cursor: Any = None  # the import's own transaction
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"

@@ -153,3 +153,14 @@ def test_a_write_during_an_import_waits_for_it_and_neither_fails(store: Any, led
     assert outcome["import"] == {"commands": 20, "events": 20}, outcome
     assert isinstance(outcome["write"], dict), outcome
     assert count_events(ledger.store) == 1 + 20 + 1
+
+
+def test_the_id_filter_never_forgets_and_rarely_imagines() -> None:
+    import uuid
+
+    seen = [uuid.uuid5(uuid.NAMESPACE_URL, f"added-{n}") for n in range(100_000)]
+    found = importer.IdFilter()
+    found.update(seen)
+    assert all(i in found for i in seen)
+    imagined = sum(uuid.uuid5(uuid.NAMESPACE_URL, f"never-{n}") in found for n in range(100_000))
+    assert imagined < 1_000  # under 1 %: each one costs only a look-up that finds nothing
