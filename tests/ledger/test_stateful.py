@@ -786,10 +786,11 @@ class LedgerMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from(candidates), label=label)
 
     def days_to_try(self) -> list[date]:
-        """The window's days; the days of the history so far and the days either side (so that
-        boundaries meet: a claim on the day of a leave, a re-join the day before it); today."""
-        around = {day + timedelta(days=k) for day in self.model.dates for k in (-1, 0, 1)}
-        return WINDOW + sorted(around) + [self.clock.today] * 4
+        """The window's days; twice as often the days of the history so far and the days either
+        side (so that boundaries meet: a claim on the day of a leave, a re-join the day before
+        it); today."""
+        around = sorted({day + timedelta(days=k) for day in self.model.dates for k in (-1, 0, 1)})
+        return WINDOW + around + around + [self.clock.today] * 4
 
     def claim_refs(self) -> list[str]:
         """Every claim by its id and by its --request-id, and some references to no claim."""
