@@ -666,12 +666,16 @@ def import_files(draw: st.DrawFn) -> tuple[bytes, int, int | None, bool]:
         lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", "  ", "\t"])))
     first_bad = next((number for number, line in enumerate(lines, 1) if any(line is b for b in bad)), None)
     end = draw(st.sampled_from([b"\n", b"\r\n"]))
-    body = end.join(line if isinstance(line, bytes) else line.encode("utf-8") for line in lines)
+    # A lone surrogate written out raw (not as a JSON escape) cannot be UTF-8: in a file it is
+    # the bytes Python's "surrogatepass" gives it, which are not UTF-8 either.
+    encoded = [line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass") for line in lines]
+    body = end.join(encoded)
     if lines and draw(st.booleans()):
         body += end
     if draw(st.booleans()):
         body = b"\xef\xbb\xbf" + body  # a byte-order mark is not part of line 1
-    not_utf8 = any(isinstance(line, bytes) for line in lines)
+    not_utf8 = any(isinstance(line, bytes) or line.encode("utf-8", "surrogatepass") != line.encode("utf-8", "replace")
+                   for line in lines)
     return body, len(valid), first_bad, not_utf8
 
 
