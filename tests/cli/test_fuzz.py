@@ -588,6 +588,7 @@ BAD_VALUES: dict[str, list[Any]] = {
     "amount": ["-1", "0", "1.005", "x", "1" + "0" * 40, 1e400, True, None, [], -0.5],
     "kind": ["lecture", "Answer", "", 1, None, True, ["answer"]],
     "list": ["nurse", [], [""], ["a b"], [1], [None], None, True, {}],
+    "caps": [["answer"], ["lecture=6"], ["answer=x"], [1], [None], True, {}],  # no caps ([]) is allowed
     "whole": ["1.5", "x", "-1", "٣", 1.5, 10**30, True, None, []],
     "key": ["", "x" * 201, "\udcff", 5, True, None, [], {}],
 }
@@ -597,7 +598,7 @@ FIELD_KINDS = {
     "rationale": "text", "reason": "text",
     "registered_on": "day", "founded_on": "day", "on": "day", "effective_from": "day",
     "hours": "hours", "points": "amount", "norm": "amount", "kind": "kind", "theme": "list",
-    "claim": "key", "request_id": "key", "cap": "list", "min_endorsements": "whole",
+    "claim": "key", "request_id": "key", "cap": "caps", "min_endorsements": "whole",
 }
 
 
