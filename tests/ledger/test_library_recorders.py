@@ -92,8 +92,10 @@ class PostgresStore(SQLiteStore):
         _check_postgres(resolve(self._url), create_schema=True)
 
     def tearDown(self) -> None:
-        super().tearDown()
-        _drop_schema(POSTGRES_URL, self._schema)
+        try:
+            super().tearDown()
+        finally:
+            _drop_schema(POSTGRES_URL, self._schema)
 
 
 class TestSQLiteApplicationRecorder(SQLiteStore, ApplicationRecorderTestCase[SealingSQLiteApplicationRecorder]):
