@@ -71,6 +71,18 @@ def store(db_url: str) -> Store:
 
 
 @pytest.fixture
+def children() -> Any:
+    """Long-running `studyledger` children of the test, all killed when it ends."""
+    from tests.children import Children
+
+    kids = Children()
+    try:
+        yield kids
+    finally:
+        kids.close()
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

@@ -30,7 +30,8 @@ import pytest
 
 from ledger.app import Ledger
 from ledger.store import resolve
-from tests.projections.test_processes import EXE, Children, Models
+from tests.children import EXE, Children
+from tests.projections.test_processes import Models
 
 pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_processes import EXE, assert_one_sentence, child_env
+from tests.children import EXE, child_env
+from tests.cli.test_processes import assert_one_sentence
 
 pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
 

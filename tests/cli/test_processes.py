@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -23,24 +22,11 @@ from typing import Any
 import pytest
 
 from ledger.store import Store, resolve
+from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
+from tests.children import run_all as run_children
 from tests.conftest import count_events
 
-
-def _find_executable() -> Path | None:
-    found = shutil.which("studyledger")
-    if found:
-        return Path(found)
-    beside = Path(sys.executable).parent / "studyledger"
-    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
-EXE = _find_executable()
-
-pytestmark = pytest.mark.skipif(
-    EXE is None,
-    reason="the `studyledger` console script is not installed (neither on PATH nor beside sys.executable); "
-    "install the project with `pip install -e .`",
-)
+pytestmark = pytest.mark.skipif(EXE is None, reason=NO_EXE)
 
 TIMEOUT = 60  # seconds: every child process is bounded by this
 
@@ -50,15 +36,6 @@ REGISTERED_ON = (TODAY - timedelta(days=400)).isoformat()
 ACTIVITY_ON = (TODAY - timedelta(days=30)).isoformat()
 
 SECRET = "s3cr3t-pw"
-
-
-def child_env(db: str | None = None) -> dict[str, str]:
-    """The environment of a child: ours, without anything that changes error output."""
-    env = {k: v for k, v in os.environ.items() if k not in ("STUDYLEDGER_DB", "STUDYLEDGER_DEBUG")}
-    env["PYTHONUNBUFFERED"] = "1"
-    if db is not None:
-        env["STUDYLEDGER_DB"] = db
-    return env
 
 
 def sl(*args: str, db: str | None = None, cwd: Path | None = None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
@@ -303,22 +280,8 @@ def run_all(jobs: dict[str, tuple[list[str], str | None]], cwd: Path) -> dict[st
     The unreachable-server cases each wait for the connection timeout, so they run side by side.
     """
     assert EXE is not None
-    children = {
-        name: subprocess.Popen([str(EXE), *args], env=child_env(db), cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        for name, (args, db) in jobs.items()
-    }
-    results = {}
-    try:
-        for name, child in children.items():
-            stdout, stderr = child.communicate(timeout=TIMEOUT)
-            results[name] = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
-    finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    return results
+    return run_children({name: [str(EXE), *args] for name, (args, _) in jobs.items()},
+                        env={name: child_env(db) for name, (_, db) in jobs.items()}, cwd=cwd, timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("where", sorted(UNREACHABLE))
@@ -404,34 +367,8 @@ def test_without_db_the_default_store_in_the_working_folder_is_not_created_by_a_
 # started through setpriv(1) with that capability (and CAP_DAC_READ_SEARCH) dropped: still uid 0,
 # but held to the file modes like any owner. Without setpriv (or the right to drop capabilities)
 # a root run cannot make a file read-only to itself, and the test is skipped.
-_NO_DAC_OVERRIDE = [
-    "setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", "--",
-]
-
-
-def _bound_by_file_modes(tmp_path: Path) -> list[str]:
-    """The argv prefix under which a child is refused writes by file modes; skips when there is none."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return []
-    reason = ("running as root, which ignores file modes, and setpriv cannot drop CAP_DAC_OVERRIDE here; "
-              "read-only storage (a read-only mount or a full disk) is covered by a later issue")
-    if shutil.which("setpriv") is None:
-        pytest.skip(reason)
-    probe = tmp_path / "probe"
-    probe.write_text("")
-    probe.chmod(0o444)
-    try:
-        tried = subprocess.run([*_NO_DAC_OVERRIDE, "sh", "-c", 'echo x > "$0"', str(probe)],
-                               capture_output=True, timeout=TIMEOUT)
-    finally:
-        probe.unlink()
-    if tried.returncode == 0:
-        pytest.skip(reason)
-    return list(_NO_DAC_OVERRIDE)
-
-
 def test_a_write_to_a_read_only_sqlite_store_is_exit_4_and_writes_nothing(tmp_path: Path) -> None:
-    prefix = _bound_by_file_modes(tmp_path)
+    prefix = bound_by_file_modes(tmp_path)
     folder = tmp_path / "store"
     folder.mkdir()
     path = folder / "ledger.db"

@@ -7,12 +7,9 @@ Not a test module: `tests/ledger/test_faults.py` and `tests/ledger/test_killed_w
 from __future__ import annotations
 
 import json
-import os
 import select
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -25,35 +22,18 @@ from ledger.app import Ledger, open_ledger
 from ledger.audit import _tables
 from ledger.importer import import_lines
 from ledger.store import Store, resolve
+from tests.children import EXE, child_env
+from tests.children import run_all as run_children
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 90  # seconds: no child may run longer
 
-
-def _find_executable() -> Path | None:
-    found = shutil.which("studyledger")
-    if found:
-        return Path(found)
-    beside = Path(sys.executable).parent / "studyledger"
-    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
-EXE = _find_executable()
-NO_EXE = "the `studyledger` console script is not installed; install the project with `pip install -e .`"
 
 # The children run on the real clock, so the dates are relative to today (UTC, as the ledger's).
 TODAY = datetime.now(timezone.utc).date()
 REGISTERED_ON = (TODAY - timedelta(days=400)).isoformat()
 ACTIVITY_ON = (TODAY - timedelta(days=30)).isoformat()
 PROFESSIONALS = [f"nurse-{n}" for n in range(1, 7)]
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """A child's environment: ours, without anything that changes where it writes or how it reports."""
-    env = {k: v for k, v in os.environ.items() if k not in ("STUDYLEDGER_DB", "STUDYLEDGER_DEBUG")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
 
 
 def argv(db: str, *args: str) -> list[str]:
@@ -76,22 +56,8 @@ def ok(db: str, *args: str, env: dict[str, str] | None = None) -> str:
 
 def run_all(jobs: dict[str, list[str]], env: dict[str, dict[str, str]] | None = None,
             timeout: float = TIMEOUT) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Run several commands (name → argv) side by side; their results. Every child is bounded."""
-    env = env or {}
-    children = {name: subprocess.Popen(command, env=env.get(name) or child_env(), stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, cwd=REPO)
-                for name, command in jobs.items()}
-    results = {}
-    try:
-        for name, child in children.items():
-            stdout, stderr = child.communicate(timeout=timeout)
-            results[name] = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
-    finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    return results
+    """Run several commands (name → argv) side by side, in the repository; their results."""
+    return run_children(jobs, env=env, cwd=REPO, timeout=timeout)
 
 
 def assert_fails(done: subprocess.CompletedProcess[str], code: int, *words: str) -> str:

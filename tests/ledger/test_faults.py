@@ -40,16 +40,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from ledger.store import resolve
+from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
 from tests.conftest import POSTGRES_URL
 from tests.ledger.faultkit import (
-    EXE,
-    NO_EXE,
     Proxy,
     argv,
     assert_fails,
     audit_all,
     audit_ok,
-    child_env,
     drop_schema,
     import_file,
     make_store,
@@ -107,30 +105,6 @@ def succeed(jobs: dict[str, list[str]], env: dict[str, dict[str, str]] | None = 
 
 # Root has CAP_DAC_OVERRIDE and ignores file modes; a child started through setpriv without it
 # (and without CAP_DAC_READ_SEARCH) is still uid 0, the files' owner, but held to their modes.
-NO_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
-                   "--inh-caps=-dac_override,-dac_read_search", "--"]
-
-
-def bound_by_file_modes(tmp_path: Path) -> list[str]:
-    """The argv prefix under which a child is refused writes by file modes; skips when there is none."""
-    if os.geteuid() != 0:
-        return []
-    reason = "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here: file modes bind no child"
-    if shutil.which("setpriv") is None:
-        pytest.skip(reason)
-    probe = tmp_path / "probe"
-    probe.write_text("")
-    probe.chmod(0o444)
-    try:
-        tried = subprocess.run([*NO_DAC_OVERRIDE, "sh", "-c", 'echo x > "$0"', str(probe)], capture_output=True,
-                               timeout=30)
-    finally:
-        probe.unlink()
-    if tried.returncode == 0:
-        pytest.skip(reason)
-    return list(NO_DAC_OVERRIDE)
-
-
 READ_ONLY = {"file": (0o444, 0o755), "folder": (0o600, 0o555), "file-and-folder": (0o444, 0o555)}
 
 

@@ -32,14 +32,12 @@ import pytest
 
 from ledger.app import Ledger
 from ledger.requests import Request
+from tests.children import EXE, NO_EXE, child_env
 from tests.ledger.faultkit import (
     ACTIVITY_ON,
-    EXE,
-    NO_EXE,
     PROFESSIONALS,
     REPO,
     TIMEOUT,
-    child_env,
     make_store,
     sl,
     wait_for,

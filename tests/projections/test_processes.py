@@ -20,11 +20,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -43,22 +41,12 @@ from ledger.store import Store, resolve
 from projections.reader import Reader
 from projections.runner import ReadModels
 from projections.views import PROJECTIONS
+from tests.children import EXE, NO_EXE, Children, child_env
 from tests.conftest import POSTGRES_URL
 
 
-def _find_executable() -> Path | None:
-    found = shutil.which("studyledger")
-    if found:
-        return Path(found)
-    beside = Path(sys.executable).parent / "studyledger"
-    return beside if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
-EXE = _find_executable()
-
 pytestmark = [
-    pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed "
-                       "(neither on PATH nor beside sys.executable); install the project with `pip install -e .`"),
+    pytest.mark.skipif(EXE is None, reason=NO_EXE),
     pytest.mark.skipif(not Path("/proc/locks").exists(), reason="observing file locks needs Linux /proc/locks"),
 ]
 
@@ -72,71 +60,6 @@ TODAY = datetime.now(timezone.utc).date()  # the children run on the real clock
 
 
 # --- children ----------------------------------------------------------------------
-
-
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("STUDYLEDGER_DB", "STUDYLEDGER_DEBUG")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-class Children:
-    """The test's child processes: started bounded, and all killed at the end."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, db: str, *args: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [str(EXE), "--db", db, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=child_env(), stdin=subprocess.DEVNULL,
-        )
-        proc.started = time.monotonic()  # type: ignore[attr-defined]
-        self.procs.append(proc)
-        return proc
-
-    def run(self, db: str, *args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-        proc = self.start(db, *args)
-        return self.finish(proc, timeout)
-
-    def finish(self, proc: subprocess.Popen, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill(proc)
-            out, err = proc.communicate()
-            pytest.fail(f"{proc.args[3:]} ran longer than {timeout}s; killed. stderr: {err}")
-        proc.ended = time.monotonic()  # type: ignore[attr-defined]
-        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-    @staticmethod
-    def kill(proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGCONT)  # a stopped child must be able to die
-                os.kill(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def close(self) -> None:
-        for proc in self.procs:
-            self.kill(proc)
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
-
-
-@pytest.fixture
-def children() -> Iterator[Children]:
-    kids = Children()
-    try:
-        yield kids
-    finally:
-        kids.close()
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

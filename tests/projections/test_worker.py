@@ -15,20 +15,12 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.store import resolve
-from tests.projections.test_processes import EXE, TODAY, Children, Models, child_env  # noqa: F401  (child_env: same env)
+from tests.children import EXE, Children
+from tests.projections.test_processes import Models
 
 pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
 
 WAIT = 30  # seconds the test waits for the worker before it fails
-
-
-@pytest.fixture
-def children() -> Iterator[Children]:
-    kids = Children()
-    try:
-        yield kids
-    finally:
-        kids.close()
 
 
 @pytest.fixture
