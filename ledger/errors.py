@@ -107,6 +107,11 @@ def storage_errors(where: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
         raise
 
 
+def lock_timed_out(error: BaseException) -> bool:
+    """Did PostgreSQL give up waiting for a lock (`SET lock_timeout`), whichever wrapper carries it?"""
+    return "lock timeout" in str(error)
+
+
 def _is_driver_error(error: BaseException) -> bool:
     module = type(error).__module__ or ""
     return module.startswith(("psycopg", "psycopg_pool", "sqlalchemy"))

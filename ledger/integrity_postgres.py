@@ -14,6 +14,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from ledger.errors import lock_timed_out
 from ledger.integrity import GENESIS, SEALS_TABLE, seal_rows
 
 
@@ -54,7 +55,7 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
                     self._insert_stored_events(curs, stored_events, **kwargs)
                     return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         except OperationalError as error:
-            if "lock timeout" not in str(error):
+            if not lock_timed_out(error):
                 raise  # a dropped connection: retried on a fresh one
             # Another writer (an import, say) held the events table for the whole lock timeout:
             # a conflict to report at once, not ten more waits.

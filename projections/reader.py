@@ -26,7 +26,8 @@ class Reader:
         self.clock = models.ledger.clock
 
     def _answer(self, name: str, query: Callable[[Connection, dict[str, Table]], dict[str, Any]]) -> dict[str, Any]:
-        why_behind: type[LedgerError] = Conflict
+        # Why the model may be behind, what to do about it, and the exit code that says so.
+        behind: tuple[str, str, type[LedgerError]] = ("another process holds it", "retry shortly", Conflict)
         try:
             self.models.catch_up(name)
         except Busy:
@@ -35,7 +36,7 @@ class Reader:
             if not _read_only(error):
                 raise
             # A read-only store (an auditor's copy) can still be read, with its lag stated.
-            why_behind = StorageFailure
+            behind = ("the store is read-only", "run the command on a writable store", StorageFailure)
         head = self.models.head()
         engine = self.models.engine
         options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
@@ -49,11 +50,10 @@ class Reader:
                 if head <= position:
                     raise
                 # Not in the read model, but perhaps in the events it has not applied yet.
-                raise why_behind(
+                reason, advice, failure = behind
+                raise failure(
                     f"The {name} read model says {error.message}, but it is {head - position} event(s) behind the "
-                    f"ledger and cannot catch up now ("
-                    f"{'the store is read-only' if why_behind is StorageFailure else 'another process holds it'}): "
-                    f"{'run the command on a writable store' if why_behind is StorageFailure else 'retry shortly'}."
+                    f"ledger and cannot catch up now ({reason}): {advice}."
                 ) from None
         if head > position:
             result["behind"] = {"events": head - position, "position": position, "head": head}

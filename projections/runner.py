@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from ledger.errors import Conflict
+from ledger.errors import Conflict, lock_timed_out
 from projections.decode import event_name, raw_state
 from projections.views import PROJECTIONS, Projection
 
@@ -194,7 +194,7 @@ class ReadModels:
             try:
                 cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
             except Exception as error:  # psycopg's LockNotAvailable, whatever the library wraps it in
-                if "lock timeout" not in str(error):
+                if not lock_timed_out(error):
                     raise
                 raise Busy(f"Events have been being written for over {HORIZON_WAIT} seconds; "
                            "the read models were not caught up. Safe to retry.") from None
