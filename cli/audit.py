@@ -48,22 +48,24 @@ def history(professional: str, known_at: str | None, fmt: str | None) -> None:
 @click.option("--digest", metavar="X", help="A digest from 'audit digest': prove nothing up to it has changed since.")
 def verify(digest: str | None) -> None:
     """Check the hash chain over every stored event, and every projection against a fresh replay."""
-    from ledger.audit import verify_chain
+    from ledger.audit import verify_chain, verify_rules
     from projections.verify import verify as verify_projections
 
     def check() -> dict:
         report, notes = verify_chain(session().ledger(), digest)
         problems = list(report.problems)
+        broken = verify_rules(session().ledger())  # also over a broken chain: an edited event may break a rule
+        problems += [str(p) for p in broken]
         projections = None
         if report.ok:
             projections = verify_projections(session().read_models())
             problems += projections["problems"]
         return {"ok": not problems, "events_checked": report.events_checked, "problems": problems, "notes": notes,
-                "projections_checked": projections is not None}
+                "rules": [p.as_json() for p in broken], "projections_checked": projections is not None}
 
     result = storage(check)
-    lines = [f"Checked the chain over {result['events_checked']} events"
-             + (" and every projection." if result["projections_checked"] else ".")]
+    lines = [f"Checked the chain and rules 1–10 over {result['events_checked']} events"
+             + (", and every projection." if result["projections_checked"] else ".")]
     lines += [f"  {n}" for n in result["notes"]]
     lines += [f"  PROBLEM: {p}" for p in result["problems"]] or ["  No problems: the figures can be trusted."]
     emit(result, "\n".join(lines))

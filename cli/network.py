@@ -1,4 +1,4 @@
-"""`studyledger network register|close|join|leave|members`."""
+"""`studyledger network register|close|reopen|join|leave|members|map`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def close(**options: object) -> None:
     write("network close", options, lambda r: f"Network {r['network']} closed on {r['on']}.")
 
 
+@network.command("reopen")
+@click.argument("id")
+@REQUEST_ID
+def reopen(**options: object) -> None:
+    """Cancel the closing of network ID (a correction)."""
+    write("network reopen", options, lambda r: f"Network {r['network']} reopened.")
+
+
 @network.command("join")
 @click.argument("network")
 @click.argument("professional")
@@ -46,11 +54,13 @@ def join(**options: object) -> None:
 @network.command("leave")
 @click.argument("network")
 @click.argument("professional")
-@click.option("--on", required=True, metavar="DATE", help="The membership no longer covers this date.")
+@click.option("--on", metavar="DATE", help="The membership no longer covers this date.")
+@click.option("--cancel", is_flag=True, default=None, help="Cancel the last leave instead (a correction).")
 @REQUEST_ID
 def leave(**options: object) -> None:
-    """PROFESSIONAL leaves NETWORK."""
-    write("network leave", options, lambda r: f"{r['professional']} left {r['network']} on {r['on']}.")
+    """PROFESSIONAL leaves NETWORK (or, with --cancel, the last leave is undone)."""
+    write("network leave", options, lambda r: f"{r['professional']} left {r['network']} on {r['on']}."
+          if r["status"] == "left" else f"The leave of {r['network']} by {r['professional']} on {r['on']} is cancelled.")
 
 
 @network.command("members")

@@ -1,4 +1,4 @@
-"""`studyledger policy adopt|show`: the register's versioned policy."""
+"""`studyledger policy adopt|cancel|show`: the register's versioned policy."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ def policy() -> None:
 def adopt(**options: object) -> None:
     """Adopt new terms; settings not given carry over from the latest version."""
     write("policy adopt", options, lambda r: f"Policy adopted, in force from {r['effective_from']}.\n" + describe(r))
+
+
+@policy.command("cancel")
+@click.option("--effective-from", required=True, metavar="DATE", help="The version to withdraw: the one taking effect then.")
+@click.option("--request-id", metavar="KEY", help="Idempotency key: repeating the command with it writes nothing.")
+def cancel(**options: object) -> None:
+    """Withdraw a policy version that is not yet in force (a correction)."""
+    write("policy cancel", options, lambda r: f"The policy version of {r['policy']} is cancelled.")
 
 
 @policy.command("show")

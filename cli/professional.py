@@ -1,4 +1,4 @@
-"""`studyledger professional register|deregister`."""
+"""`studyledger professional register|deregister|reinstate`."""
 
 import click
 
@@ -29,7 +29,17 @@ def register(**options: object) -> None:
 @REQUEST_ID
 def deregister(**options: object) -> None:
     """Deregister professional ID: no new claims or endorsements after that date."""
-    write("professional deregister", options, lambda r: f"Professional {r['professional']} deregistered on {r['on']}.")
+    write("professional deregister", options, lambda r: f"Professional {r['professional']} deregistered on {r['on']}."
+          + (f" Memberships ended: {', '.join(r['memberships_ended'])}." if r.get("memberships_ended") else ""))
+
+
+@professional.command("reinstate")
+@click.argument("id")
+@REQUEST_ID
+def reinstate(**options: object) -> None:
+    """Cancel the deregistration of professional ID (a correction); the memberships it ended come back."""
+    write("professional reinstate", options, lambda r: f"Professional {r['professional']} reinstated."
+          + (f" Memberships restored: {', '.join(r['memberships_restored'])}." if r.get("memberships_restored") else ""))
 
 
 COMMANDS = [professional]

@@ -1,4 +1,4 @@
-"""`studyledger reviewer appoint|retire`."""
+"""`studyledger reviewer appoint|retire|reinstate`."""
 
 import click
 
@@ -27,6 +27,14 @@ def appoint(**options: object) -> None:
 def retire(**options: object) -> None:
     """Retire reviewer ID."""
     write("reviewer retire", options, lambda r: f"Reviewer {r['reviewer']} retires on {r['on']}.")
+
+
+@reviewer.command("reinstate")
+@click.argument("id")
+@REQUEST_ID
+def reinstate(**options: object) -> None:
+    """Cancel the retirement of reviewer ID (a correction)."""
+    write("reviewer reinstate", options, lambda r: f"Reviewer {r['reviewer']} reinstated.")
 
 
 COMMANDS = [reviewer]

@@ -20,6 +20,7 @@ from domain.errors import (
     AlreadyEndorsed,
     ClaimantDeregistered,
     ClaimantMustBeNetworkMember,
+    ClaimantNoLongerEligible,
     ClaimNotAwaitingDecision,
     ClaimNotChangeable,
     ClaimNotOpenForEndorsement,
@@ -27,11 +28,13 @@ from domain.errors import (
     EndorserMustBeRegistered,
     EndorserMustNotBeClaimant,
     NotEnoughEndorsements,
+    NotEnoughValidEndorsements,
     OnlyApprovedClaimCanBeRevoked,
     OnlyClaimantMayChangeClaim,
     PointsOutOfRange,
     RationaleRequired,
     ReasonRequired,
+    ReviewerEndorsedBefore,
     ReviewerMustNotBeClaimant,
     ReviewerMustNotHaveEndorsed,
     RevokerMustNotBeClaimant,
@@ -44,6 +47,7 @@ from domain.reviewer import Reviewer
 from domain.values import (
     APPROVED,
     KINDS,
+    LIVE,
     MAX_HOURS,
     REJECTED,
     RETURNED,
@@ -78,6 +82,33 @@ def check_activity(
         raise ClaimantMustBeNetworkMember(
             f"{claimant.professional_id} was not a member of {network.network_id} on {activity_date}"
         )
+
+
+def eligibility_problem(
+    claimant: Professional, network: Network, membership: Membership | None, activity_date: date
+) -> str | None:
+    """Rule 10 for the claimant: what no longer holds of rule 2 for a recorded claim, as known now."""
+    who = claimant.professional_id
+    if activity_date < claimant.registered_on:
+        return f"{who} registered only on {claimant.registered_on}"
+    if claimant.deregistered_on is not None and activity_date > claimant.deregistered_on:
+        return f"{who} was deregistered on {claimant.deregistered_on}"
+    if not network.open_on(activity_date):
+        return f"network {network.network_id} was not open on {activity_date}"
+    if membership is None or not membership.covers(activity_date):
+        return f"{who} was not a member of {network.network_id} on {activity_date}"
+    return None
+
+
+def endorsement_problem(endorser: Professional | None, membership: Membership | None, activity_date: date) -> str | None:
+    """Rule 10 for one endorser: what no longer holds of rule 3, as known now."""
+    if endorser is None:
+        return "is not a registered professional"
+    if not endorser.active_on(activity_date):
+        return f"was not registered on {activity_date}"
+    if membership is None or not membership.covers(activity_date):
+        return f"was not a member of the network on {activity_date}"
+    return None
 
 
 class Claim(LedgerAggregate):
@@ -137,6 +168,7 @@ class Claim(LedgerAggregate):
         self.practice_change = practice_change
         self.status = SUBMITTED
         self.endorsements: list[dict[str, Any]] = []
+        self.ever_endorsed: list[str] = []  # rule 9: an amendment clears endorsements, not this
         self.points_awarded: Decimal | None = None
 
     # --- peers -------------------------------------------------------------------
@@ -163,9 +195,20 @@ class Claim(LedgerAggregate):
     @event("Endorsed")
     def _endorsed(self, by: str, statement: str, actor: str, os_user: str) -> None:
         self.endorsements.append({"by": by, "statement": statement})
+        if by not in self.ever_endorsed:
+            self.ever_endorsed.append(by)
 
     def endorsed_by(self, professional_id: str) -> bool:
         return any(e["by"] == professional_id for e in self.endorsements)
+
+    @property
+    def live(self) -> bool:
+        """Still standing on the facts of its activity date (rule 8): submitted, returned or approved."""
+        return self.status in LIVE
+
+    def relies_on_member(self, professional_id: str) -> bool:
+        """Whether this claim, while live, needs `professional_id` as claimant or counted endorser."""
+        return self.live and (professional_id == self.professional_id or self.endorsed_by(professional_id))
 
     # --- the claimant ------------------------------------------------------------
 
@@ -224,10 +267,17 @@ class Claim(LedgerAggregate):
         reviewer.check_may_decide(today)
         if who == self.professional_id:
             raise ReviewerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
-        if self.endorsed_by(who):
-            raise ReviewerMustNotHaveEndorsed(f"reviewer {who} endorsed claim {self.id} and cannot decide on it")
+        self._check_never_endorsed(who)
         if self.status != SUBMITTED:
             raise ClaimNotAwaitingDecision(f"claim {self.id} is {self.status}; only a submitted claim is decided on")
+
+    def _check_never_endorsed(self, who: str) -> None:
+        if self.endorsed_by(who):
+            raise ReviewerMustNotHaveEndorsed(f"reviewer {who} endorsed claim {self.id} and cannot decide on it")
+        if who in self.ever_endorsed:
+            raise ReviewerEndorsedBefore(
+                f"reviewer {who} endorsed claim {self.id} before it was amended and cannot decide on it"
+            )
 
     def approve(
         self,
@@ -236,13 +286,33 @@ class Claim(LedgerAggregate):
         policy: PolicyTerms,
         points_awarded: Decimal | None,
         rationale: str,
+        claimant: Professional,
+        network: Network,
+        membership: Membership | None,
+        endorsers: dict[str, tuple[Professional | None, Membership | None]],
         today: date,
         os_user: str,
     ) -> None:
+        """Approve. `claimant`, `network`, `membership` and `endorsers` (each endorser's professional
+        and membership of the claim's network) are the register's facts now: rule 10 re-checks them."""
         self._check_may_decide(reviewer, today)
+        problem = eligibility_problem(claimant, network, membership, self.activity_date)
+        if problem is not None:
+            raise ClaimantNoLongerEligible(f"claim {self.id} no longer stands: {problem}")
         if len(self.endorsements) < policy.min_endorsements:
             raise NotEnoughEndorsements(
-                f"claim {self.id} has {len(self.endorsements)} endorsement(s); "
+                f"claim {self.id} has {_count(len(self.endorsements), 'endorsement')}; "
+                f"approval needs at least {policy.min_endorsements}"
+            )
+        uncounted = {
+            e["by"]: why for e in self.endorsements
+            if (why := endorsement_problem(*endorsers.get(e["by"], (None, None)), self.activity_date)) is not None
+        }
+        counted = len(self.endorsements) - len(uncounted)
+        if counted < policy.min_endorsements:
+            raise NotEnoughValidEndorsements(
+                f"claim {self.id} has {_count(counted, 'endorsement')} that still count"
+                f" ({'; '.join(f'{by} {why}' for by, why in sorted(uncounted.items()))}); "
                 f"approval needs at least {policy.min_endorsements}"
             )
         if points_awarded is None:
@@ -294,6 +364,7 @@ class Claim(LedgerAggregate):
             raise OnlyApprovedClaimCanBeRevoked(f"claim {self.id} is {self.status}; only an approved claim is revoked")
         if who == self.professional_id:
             raise RevokerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
+        self._check_never_endorsed(who)
         _require_reason(reason, "revoking")
         assert self.points_awarded is not None
         self._revoked(*self._posting_keys(), self.points_awarded, reason, who, os_user)
@@ -304,6 +375,10 @@ class Claim(LedgerAggregate):
         points: Decimal, reason: str, actor: str, os_user: str,
     ) -> None:
         self.status = REVOKED
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _require_reason(reason: str, verb: str) -> None:

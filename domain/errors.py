@@ -166,6 +166,95 @@ class RevokerMustNotBeClaimant(RevocationRule):
     pass
 
 
+# Rule 8: no back-dated contradiction. A dated fact recorded later may not make something
+# already recorded break rules 2–4. Each names the affected claims (or decisions).
+class BackdatedContradiction(DomainError):
+    rule = 8
+
+    def __init__(self, message: str, claims: list[str] | None = None):
+        super().__init__(message)
+        self.claims = sorted(claims or [])
+
+
+class LeaveContradictsClaims(BackdatedContradiction):
+    pass
+
+
+class CloseContradictsClaims(BackdatedContradiction):
+    pass
+
+
+class DeregistrationContradictsClaims(BackdatedContradiction):
+    pass
+
+
+class RetirementContradictsDecisions(BackdatedContradiction):
+    pass
+
+
+class JoinBeforeRegistration(BackdatedContradiction):
+    pass
+
+
+class JoinBeforeFounding(BackdatedContradiction):
+    pass
+
+
+# Rule 9: separation of duties is historical.
+class SeparationOfDuties(DomainError):
+    rule = 9
+
+
+class ReviewerEndorsedBefore(SeparationOfDuties):
+    pass
+
+
+# Rule 10: approval re-checks the claimant and every counted endorser.
+class ApprovalRecheck(DomainError):
+    rule = 10
+
+
+class ClaimantNoLongerEligible(ApprovalRecheck):
+    pass
+
+
+class NotEnoughValidEndorsements(ApprovalRecheck):
+    pass
+
+
+# Corrections: each cancels a dated fact, and only one that was recorded.
+class NothingToCorrect(DomainError):
+    pass
+
+
+class NotDeregistered(NothingToCorrect):
+    pass
+
+
+class NotRetired(NothingToCorrect):
+    pass
+
+
+class NetworkNotClosed(NothingToCorrect):
+    pass
+
+
+class NoLeaveToCancel(NothingToCorrect):
+    pass
+
+
+class NoSuchPolicyVersion(NothingToCorrect):
+    pass
+
+
+class PolicyVersionInForce(DomainError):
+    pass
+
+
+class ProfessionalDeregistered(DomainError):
+    """A membership change for a professional who is deregistered on that date."""
+
+
 # Rules about registrations, memberships and the policy that SPEC §1 implies.
 class DateOutOfOrder(DomainError):
     """A date that contradicts an earlier one (leaving before joining, closing before founding)."""

@@ -1,14 +1,29 @@
-"""A professional network: founded on a date around themes, for professional groups; can close."""
+"""A professional network: founded on a date around themes, for professional groups; can close.
+
+The network knows who ever joined it, so that a back-dated closing can find the claims
+made in it (rule 8), and a closing recorded by mistake can be corrected by reopening.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate, natural_id
-from domain.errors import DateOutOfOrder, NetworkAlreadyClosed, NetworkMustBeOpen
+from domain.errors import (
+    CloseContradictsClaims,
+    DateOutOfOrder,
+    JoinBeforeFounding,
+    NetworkAlreadyClosed,
+    NetworkMustBeOpen,
+    NetworkNotClosed,
+)
+from domain.values import LIVE
+
+if TYPE_CHECKING:
+    from domain.claim import Claim
 
 
 class Network(LedgerAggregate):
@@ -26,6 +41,7 @@ class Network(LedgerAggregate):
         founded_on: date,
         actor: str,
         os_user: str,
+        tracks_members: bool = False,
     ) -> None:
         self.network_id = network_id
         self.name = name
@@ -33,19 +49,53 @@ class Network(LedgerAggregate):
         self.groups = list(groups)
         self.founded_on = founded_on
         self.closed_on: date | None = None
+        # Networks recorded before rule 8 did not note their members (the stored event lacks the
+        # field): the ledger finds them in the log instead.
+        self.tracks_members = tracks_members
+        self.members: list[str] = []
 
-    def close(self, on: date, *, actor: str, os_user: str) -> None:
+    def close(self, on: date, *, claims: list[Claim], actor: str, os_user: str) -> None:
+        """Close on `on` (no activities from that day). `claims`: the claims made in the network."""
         if self.closed_on is not None:
             raise NetworkAlreadyClosed(f"network {self.network_id} closed on {self.closed_on} already")
         if on < self.founded_on:
             raise DateOutOfOrder(
                 f"network {self.network_id} cannot close on {on}, before its founding on {self.founded_on}"
             )
+        affected = sorted(
+            (c for c in claims if c.network_id == self.network_id and c.status in LIVE and c.activity_date >= on),
+            key=lambda c: str(c.id),
+        )
+        if affected:
+            raise CloseContradictsClaims(
+                f"closing {self.network_id} on {on} would leave live claims for activities on or after that date "
+                f"in a closed network: {', '.join(f'{c.id} ({c.status}, {c.activity_date})' for c in affected)}; "
+                "revoke, return or reject them first",
+                [str(c.id) for c in affected],
+            )
         self._closed(self.network_id, on, actor, os_user)
 
     @event("Closed")
     def _closed(self, network_id: str, on: date, actor: str, os_user: str) -> None:
         self.closed_on = on
+
+    def reopen(self, *, actor: str, os_user: str) -> None:
+        """Correct a closing recorded by mistake."""
+        if self.closed_on is None:
+            raise NetworkNotClosed(f"network {self.network_id} is not closed")
+        self._reopened(self.network_id, self.closed_on, actor, os_user)
+
+    @event("Reopened")
+    def _reopened(self, network_id: str, closed_on: date, actor: str, os_user: str) -> None:
+        self.closed_on = None
+
+    def note_member(self, professional_id: str, *, actor: str, os_user: str) -> None:
+        if professional_id not in self.members:
+            self._member_noted(professional_id, actor, os_user)
+
+    @event("MemberNoted")
+    def _member_noted(self, professional_id: str, actor: str, os_user: str) -> None:
+        self.members.append(professional_id)
 
     def open_on(self, day: date) -> bool:
         """Open from the founding date up to (not including) the closing date."""
@@ -56,3 +106,9 @@ class Network(LedgerAggregate):
             raise NetworkMustBeOpen(f"network {self.network_id} was founded only on {self.founded_on}, after {day}")
         if not self.open_on(day):
             raise NetworkMustBeOpen(f"network {self.network_id} closed on {self.closed_on}, on or before {day}")
+
+    def check_may_join(self, day: date) -> None:
+        """A membership starts while the network is open; never before its founding (rule 8)."""
+        if day < self.founded_on:
+            raise JoinBeforeFounding(f"network {self.network_id} was founded only on {self.founded_on}, after {day}")
+        self.check_open_on(day)

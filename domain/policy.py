@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate, natural_id
-from domain.errors import PolicyNotLater
+from domain.errors import NoSuchPolicyVersion, PolicyNotLater, PolicyVersionInForce
 from domain.values import KINDS, points
 
 
@@ -101,6 +101,32 @@ class Policy(LedgerAggregate):
     @event("Adopted")
     def _adopted(self, effective_from: date, terms: dict, actor: str, os_user: str) -> None:
         self.versions.append(PolicyTerms.from_state(effective_from, terms))
+
+    def cancel(self, effective_from: date, *, today: date, actor: str, os_user: str) -> None:
+        """Withdraw the version adopted from `effective_from`, while it is not yet in force."""
+        if not any(v.effective_from == effective_from for v in self.versions):
+            raise NoSuchPolicyVersion(f"no policy version takes effect on {effective_from}")
+        if effective_from <= today:
+            raise PolicyVersionInForce(
+                f"the policy version of {effective_from} is in force already (today is {today}); "
+                "adopt a new version instead"
+            )
+        self._cancelled(effective_from, actor, os_user)
+
+    @event("Cancelled")
+    def _cancelled(self, effective_from: date, actor: str, os_user: str) -> None:
+        self.versions = [v for v in self.versions if v.effective_from != effective_from]
+
+
+def versions_known(entries: list[tuple[date, PolicyTerms | None]]) -> list[PolicyTerms]:
+    """The versions left by adoptions (terms) and cancellations (None), given in recorded order."""
+    versions: dict[date, PolicyTerms] = {}
+    for effective_from, terms in entries:
+        if terms is None:
+            versions.pop(effective_from, None)
+        else:
+            versions[effective_from] = terms
+    return [versions[day] for day in sorted(versions)]
 
 
 def in_force(versions: list[PolicyTerms], on: date) -> PolicyTerms:

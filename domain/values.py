@@ -15,6 +15,8 @@ RETURNED = "returned"
 WITHDRAWN = "withdrawn"
 REVOKED = "revoked"
 STATUSES = (SUBMITTED, APPROVED, REJECTED, RETURNED, WITHDRAWN, REVOKED)
+# A live claim still stands on the facts of its activity date (rule 8); the others are final.
+LIVE = (SUBMITTED, RETURNED, APPROVED)
 
 IDENTIFIER = re.compile(r"\A[A-Za-z0-9._-]{1,64}\Z")
 

@@ -25,6 +25,7 @@ from domain.base import recording_at
 from domain.claim import Claim
 from domain.errors import (
     AlreadyRegistered,
+    NoSuchPolicyVersion,
     NotAMember,
     RequestIdReused,
     UnknownClaim,
@@ -32,7 +33,7 @@ from domain.errors import (
     UnknownProfessional,
     UnknownReviewer,
 )
-from domain.membership import Membership
+from domain.membership import DEREGISTERED, Membership
 from domain.network import Network
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.professional import Professional
@@ -227,6 +228,55 @@ class Ledger(Application):
     def _policy(self) -> Policy | None:
         return self._find(Policy, Policy.create_id())
 
+    # --- what relies on a fact (rule 8) ---------------------------------------------
+    #
+    # Aggregates recorded since rule 8 note what relies on them (a membership its claims, a
+    # network its members, a professional their networks, a reviewer the day of their last
+    # decision). Those recorded before did not: for them the log is searched as well.
+
+    def _logged(self, *names: str) -> Iterator[Any]:
+        """Every committed event of the named types (`Membership.Joined`), decoded, in log order."""
+        topics = [topic for name in names for topic in _TOPICS[name]]
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 1000, topics=topics)
+            yield from map(self.mapper.to_domain_event, page)
+            if len(page) < 1000:
+                return
+            start = page[-1].id + 1
+
+    def _memberships_of(self, professional: Professional) -> list[Membership]:
+        networks = list(professional.networks)
+        if not professional.tracks_networks:
+            networks += [e.network_id for e in self._logged("Membership.Joined")
+                         if e.professional_id == professional.professional_id]
+        found = (self._membership(n, professional.professional_id) for n in dict.fromkeys(networks))
+        return [m for m in found if m is not None]
+
+    def _memberships_in(self, network: Network) -> list[Membership]:
+        members = list(network.members)
+        if not network.tracks_members:
+            members += [e.professional_id for e in self._logged("Membership.Joined") if e.network_id == network.network_id]
+        found = (self._membership(network.network_id, p) for p in dict.fromkeys(members))
+        return [m for m in found if m is not None]
+
+    def _claims_relying_on(self, membership: Membership) -> list[Claim]:
+        """The claims its member submitted or endorsed in its network, as they stand."""
+        ids = list(membership.claims)
+        if not membership.tracks_claims:
+            who, network = membership.professional_id, membership.network_id
+            ids += [str(e.originator_id) for e in self._logged("Claim.Submitted")
+                    if e.professional_id == who and e.network_id == network]
+            ids += [str(e.originator_id) for e in self._logged("Claim.Endorsed") if e.by == who]
+        found = (self._find(Claim, UUID(i)) for i in dict.fromkeys(ids))
+        return [c for c in found if c is not None and c.network_id == membership.network_id]
+
+    def _last_decision_on(self, reviewer: Reviewer) -> date | None:
+        days = [reviewer.last_decision_on] if reviewer.last_decision_on else []
+        if not reviewer.tracks_decisions:
+            days += [e.timestamp.date() for e in self._logged(*DECISIONS) if e.actor == reviewer.reviewer_id]
+        return max(days, default=None)
+
     def _claim(self, ref: str) -> Claim:
         """A claim by its id, or by the --request-id it was submitted with."""
         try:
@@ -271,6 +321,15 @@ class Ledger(Application):
         policy.adopt(terms, actor=REGISTER, os_user=self.os_user)
         return self._commit(terms_json(terms), policy, actor=REGISTER)
 
+    @write("policy cancel")
+    def cancel_policy(self, effective_from: date) -> dict:
+        policy = self._policy()
+        if policy is None:
+            raise NoSuchPolicyVersion(f"no policy version takes effect on {effective_from}")
+        policy.cancel(effective_from, today=self._today, actor=REGISTER, os_user=self.os_user)
+        result = {"policy": effective_from.isoformat(), "status": "cancelled"}
+        return self._commit(result, policy, actor=REGISTER)
+
     # --- professionals and reviewers ---------------------------------------------
 
     @write("professional register")
@@ -279,7 +338,7 @@ class Ledger(Application):
             raise AlreadyRegistered(f"a professional '{id}' is registered already")
         professional = Professional(
             professional_id=id, name=name, group=group, registered_on=registered_on or self._today,
-            actor=REGISTER, os_user=self.os_user,
+            actor=REGISTER, os_user=self.os_user, tracks_networks=True,
         )
         result = {"professional": id, "status": "registered", "registered_on": professional.registered_on.isoformat()}
         return self._commit(result, professional, actor=REGISTER)
@@ -287,22 +346,47 @@ class Ledger(Application):
     @write("professional deregister")
     def deregister_professional(self, id: str, on: date) -> dict:
         professional = self._professional(id)
-        professional.deregister(on, actor=REGISTER, os_user=self.os_user)
-        return self._commit({"professional": id, "status": "deregistered", "on": on.isoformat()}, professional, actor=REGISTER)
+        memberships = self._memberships_of(professional)
+        claims = list({c.id: c for m in memberships for c in self._claims_relying_on(m)}.values())
+        professional.deregister(on, claims=claims, actor=REGISTER, os_user=self.os_user)
+        ended = [m for m in memberships if m.reaches_beyond(on)]
+        for membership in ended:  # a member through D, no longer from D + 1
+            membership.end_with_deregistration(on, actor=REGISTER, os_user=self.os_user)
+        result = {"professional": id, "status": "deregistered", "on": on.isoformat(),
+                  "memberships_ended": sorted(m.network_id for m in ended)}
+        return self._commit(result, professional, *ended, actor=REGISTER)
+
+    @write("professional reinstate")
+    def reinstate_professional(self, id: str) -> dict:
+        professional = self._professional(id)
+        professional.reinstate(actor=REGISTER, os_user=self.os_user)
+        restored = [m for m in self._memberships_of(professional) if m.ended_by == DEREGISTERED]
+        for membership in restored:
+            membership.restore(actor=REGISTER, os_user=self.os_user)
+        result = {"professional": id, "status": "reinstated",
+                  "memberships_restored": sorted(m.network_id for m in restored)}
+        return self._commit(result, professional, *restored, actor=REGISTER)
 
     @write("reviewer appoint")
     def appoint_reviewer(self, id: str, name: str, on: date | None = None) -> dict:
         if self._find(Reviewer, Reviewer.create_id(id)) is not None:
             raise AlreadyRegistered(f"a reviewer '{id}' is appointed already")
-        reviewer = Reviewer(reviewer_id=id, name=name, appointed_on=on or self._today, actor=REGISTER, os_user=self.os_user)
+        reviewer = Reviewer(reviewer_id=id, name=name, appointed_on=on or self._today, actor=REGISTER,
+                            os_user=self.os_user, tracks_decisions=True)
         result = {"reviewer": id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
         return self._commit(result, reviewer, actor=REGISTER)
 
     @write("reviewer retire")
     def retire_reviewer(self, id: str, on: date) -> dict:
         reviewer = self._reviewer(id)
-        reviewer.retire(on, actor=REGISTER, os_user=self.os_user)
+        reviewer.retire(on, last_decision_on=self._last_decision_on(reviewer), actor=REGISTER, os_user=self.os_user)
         return self._commit({"reviewer": id, "status": "retired", "on": on.isoformat()}, reviewer, actor=REGISTER)
+
+    @write("reviewer reinstate")
+    def reinstate_reviewer(self, id: str) -> dict:
+        reviewer = self._reviewer(id)
+        reviewer.reinstate(actor=REGISTER, os_user=self.os_user)
+        return self._commit({"reviewer": id, "status": "reinstated"}, reviewer, actor=REGISTER)
 
     # --- networks and memberships ------------------------------------------------
 
@@ -314,7 +398,7 @@ class Ledger(Application):
             raise AlreadyRegistered(f"a network '{id}' is registered already")
         network = Network(
             network_id=id, name=name, themes=sorted(set(theme)), groups=sorted(set(group)),
-            founded_on=founded_on or self._today, actor=REGISTER, os_user=self.os_user,
+            founded_on=founded_on or self._today, actor=REGISTER, os_user=self.os_user, tracks_members=True,
         )
         result = {"network": id, "status": "registered", "founded_on": network.founded_on.isoformat()}
         return self._commit(result, network, actor=REGISTER)
@@ -322,32 +406,48 @@ class Ledger(Application):
     @write("network close")
     def close_network(self, id: str, on: date) -> dict:
         network = self._network(id)
-        network.close(on, actor=REGISTER, os_user=self.os_user)
+        claims = list({c.id: c for m in self._memberships_in(network) for c in self._claims_relying_on(m)}.values())
+        network.close(on, claims=claims, actor=REGISTER, os_user=self.os_user)
         return self._commit({"network": id, "status": "closed", "on": on.isoformat()}, network, actor=REGISTER)
+
+    @write("network reopen")
+    def reopen_network(self, id: str) -> dict:
+        network = self._network(id)
+        network.reopen(actor=REGISTER, os_user=self.os_user)
+        return self._commit({"network": id, "status": "reopened"}, network, actor=REGISTER)
 
     @write("network join")
     def join_network(self, network: str, professional: str, on: date) -> dict:
         found = self._network(network)
-        self._professional(professional)
-        found.check_open_on(on)
+        member = self._professional(professional)
+        found.check_may_join(on)
         membership = self._membership(network, professional)
         if membership is None:
-            membership = Membership(
-                network_id=network, professional_id=professional, on=on, actor=professional, os_user=self.os_user
-            )
+            membership = Membership.join(network_id=network, professional=member, on=on, actor=professional,
+                                         os_user=self.os_user)
         else:
-            membership.rejoin(on, actor=professional, os_user=self.os_user)
+            membership.rejoin(on, professional=member, actor=professional, os_user=self.os_user)
+        found.note_member(professional, actor=professional, os_user=self.os_user)
+        member.note_network(network, actor=professional, os_user=self.os_user)
         result = {"network": network, "professional": professional, "status": "joined", "on": on.isoformat()}
-        return self._commit(result, membership, actor=professional)
+        return self._commit(result, membership, found, member, actor=professional)
 
     @write("network leave")
-    def leave_network(self, network: str, professional: str, on: date) -> dict:
+    def leave_network(self, network: str, professional: str, on: date | None = None, cancel: bool = False) -> dict:
         self._network(network)
-        self._professional(professional)
+        member = self._professional(professional)
         membership = self._membership(network, professional)
         if membership is None:
             raise NotAMember(f"{professional} is not a member of {network}")
-        membership.leave(on, actor=professional, os_user=self.os_user)
+        if cancel:
+            assert on is None, "the schema allows --on or --cancel, not both"
+            cancelled_on = membership.intervals[-1][1]
+            membership.cancel_leave(professional=member, actor=REGISTER, os_user=self.os_user)
+            result = {"network": network, "professional": professional, "status": "leave cancelled",
+                      "on": cancelled_on.isoformat() if cancelled_on else None}
+            return self._commit(result, membership, actor=REGISTER)
+        assert on is not None, "the schema requires --on without --cancel"
+        membership.leave(on, claims=self._claims_relying_on(membership), actor=professional, os_user=self.os_user)
         result = {"network": network, "professional": professional, "status": "left", "on": on.isoformat()}
         return self._commit(result, membership, actor=professional)
 
@@ -365,10 +465,11 @@ class Ledger(Application):
         outcome: str,
         practice_change: str | None = None,
     ) -> dict:
+        membership = self._membership(network, professional)
         claim = Claim.submit(
             claimant=self._professional(professional),
             network=self._network(network),
-            membership=self._membership(network, professional),
+            membership=membership,
             kind=kind,
             activity_date=on,
             hours=hours,
@@ -378,20 +479,25 @@ class Ledger(Application):
             today=self._today,
             os_user=self.os_user,
         )
-        return self._commit({"claim": str(claim.id), "status": claim.status}, claim, actor=professional)
+        assert membership is not None, "rule 2 refused a claim without a membership"
+        membership.note_claim(str(claim.id), actor=professional, os_user=self.os_user)
+        return self._commit({"claim": str(claim.id), "status": claim.status}, claim, membership, actor=professional)
 
     @write("claim endorse")
     def endorse_claim(self, claim: str, by: str, statement: str) -> dict:
         found = self._claim(claim)
+        membership = self._membership(found.network_id, by)
         found.endorse(
             endorser=self._professional(by),
-            membership=self._membership(found.network_id, by),
+            membership=membership,
             statement=statement,
             today=self._today,
             os_user=self.os_user,
         )
+        assert membership is not None, "rule 3 refused an endorser without a membership"
+        membership.note_claim(str(found.id), actor=by, os_user=self.os_user)
         result = {"claim": str(found.id), "status": found.status, "endorsements": len(found.endorsements)}
-        return self._commit(result, found, actor=by)
+        return self._commit(result, found, membership, actor=by)
 
     @write("claim withdraw")
     def withdraw_claim(self, claim: str, by: str) -> dict:
@@ -413,11 +519,12 @@ class Ledger(Application):
     ) -> dict:
         found = self._claim(claim)
         claimant = self._professional(found.professional_id) if by == found.professional_id else None
+        membership = self._membership(found.network_id, found.professional_id)
         found.amend(
             by=by,
             claimant=claimant,  # type: ignore[arg-type]  # None only when `by` is not the claimant: refused
             network=self._network(found.network_id),
-            membership=self._membership(found.network_id, found.professional_id),
+            membership=membership,
             changes={
                 "kind": kind, "activity_date": on, "hours": hours, "description": description,
                 "outcome": outcome, "practice_change": practice_change,
@@ -425,45 +532,64 @@ class Ledger(Application):
             today=self._today,
             os_user=self.os_user,
         )
+        if on is not None and membership is not None:  # the claim relies on the membership on another date now
+            membership.note_claim(str(found.id), actor=by, os_user=self.os_user)
         result = {"claim": str(found.id), "status": found.status, "endorsements": len(found.endorsements)}
-        return self._commit(result, found, actor=by)
+        return self._commit(result, found, *([membership] if membership is not None else []), actor=by)
 
     # --- decisions ---------------------------------------------------------------
 
     @write("review approve")
     def approve_claim(self, claim: str, reviewer: str, rationale: str, points: Decimal | None = None) -> dict:
         found = self._claim(claim)
+        decider = self._reviewer(reviewer)
+        network = found.network_id
         found.approve(
-            reviewer=self._reviewer(reviewer),
+            reviewer=decider,
             policy=self.policy_terms(found.activity_date),
             points_awarded=points,
             rationale=rationale,
+            claimant=self._professional(found.professional_id),
+            network=self._network(network),
+            membership=self._membership(network, found.professional_id),
+            endorsers={
+                e["by"]: (self._find(Professional, Professional.create_id(e["by"])), self._membership(network, e["by"]))
+                for e in found.endorsements
+            },
             today=self._today,
             os_user=self.os_user,
         )
         assert found.points_awarded is not None
         result = {"claim": str(found.id), "status": found.status, "points": format_points(found.points_awarded)}
-        return self._commit(result, found, actor=reviewer)
+        return self._decided(result, found, decider)
 
     @write("review reject")
     def reject_claim(self, claim: str, reviewer: str, reason: str) -> dict:
         found = self._claim(claim)
-        found.reject(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
-        return self._commit({"claim": str(found.id), "status": found.status}, found, actor=reviewer)
+        decider = self._reviewer(reviewer)
+        found.reject(reviewer=decider, reason=reason, today=self._today, os_user=self.os_user)
+        return self._decided({"claim": str(found.id), "status": found.status}, found, decider)
 
     @write("review return")
     def return_claim(self, claim: str, reviewer: str, reason: str) -> dict:
         found = self._claim(claim)
-        found.return_to_claimant(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
-        return self._commit({"claim": str(found.id), "status": found.status}, found, actor=reviewer)
+        decider = self._reviewer(reviewer)
+        found.return_to_claimant(reviewer=decider, reason=reason, today=self._today, os_user=self.os_user)
+        return self._decided({"claim": str(found.id), "status": found.status}, found, decider)
 
     @write("review revoke")
     def revoke_claim(self, claim: str, reviewer: str, reason: str) -> dict:
         found = self._claim(claim)
-        found.revoke(reviewer=self._reviewer(reviewer), reason=reason, today=self._today, os_user=self.os_user)
+        decider = self._reviewer(reviewer)
+        found.revoke(reviewer=decider, reason=reason, today=self._today, os_user=self.os_user)
         assert found.points_awarded is not None
         result = {"claim": str(found.id), "status": found.status, "points": format_points(-found.points_awarded)}
-        return self._commit(result, found, actor=reviewer)
+        return self._decided(result, found, decider)
+
+    def _decided(self, result: dict, claim: Claim, reviewer: Reviewer) -> dict:
+        """Commit a decision with the reviewer's day of it noted (rule 8: a retirement comes after it)."""
+        reviewer.note_decision(self._today, actor=reviewer.reviewer_id, os_user=self.os_user)
+        return self._commit(result, claim, reviewer, actor=reviewer.reviewer_id)
 
     # --- reads ---------------------------------------------------------------------
 
@@ -487,6 +613,14 @@ class Ledger(Application):
             if len(page) < page_size:
                 return
             start = page[-1].id + 1
+
+
+DECISIONS = ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked")
+# Event type → the topics it is stored under (the library names events by module and class).
+_TOPICS = {
+    name: [f"domain.{name.split('.')[0].lower()}:{name}"]
+    for name in ("Membership.Joined", "Claim.Submitted", "Claim.Endorsed", *DECISIONS)
+}
 
 
 def terms_json(terms: PolicyTerms) -> dict:

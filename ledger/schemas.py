@@ -184,6 +184,10 @@ class PolicyAdopt(Command):
     norm = Amount(minimum=Decimal(0), load_default=None)
 
 
+class PolicyCancel(Command):
+    effective_from = Day(required=True)
+
+
 class PolicyShow(Schema):
     at = Day(load_default=None)
 
@@ -198,6 +202,10 @@ class ProfessionalRegister(Command):
 class ByDate(Command):
     id = Identifier(required=True)
     on = Day(required=True)
+
+
+class ById(Command):
+    id = Identifier(required=True)
 
 
 class ReviewerAppoint(Command):
@@ -218,6 +226,20 @@ class Membership(Command):
     network = Identifier(required=True)
     professional = Identifier(required=True)
     on = Day(required=True)
+
+
+class MembershipLeave(Command):
+    network = Identifier(required=True)
+    professional = Identifier(required=True)
+    on = Day(load_default=None)
+    cancel = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def on_or_cancel(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("cancel") and data.get("on") is not None:
+            raise ValidationError("give --on for a leave, or --cancel to cancel the last leave, not both")
+        if not data.get("cancel") and data.get("on") is None:
+            raise ValidationError("a leave needs --on DATE (or --cancel to cancel the last leave)")
 
 
 HOURS_RULE = {"minimum": Decimal(0), "maximum": MAX_HOURS}
@@ -324,14 +346,18 @@ class StoreSettings(Schema):
 # Command path → schema. The write commands are the ones an import line may carry.
 WRITE_SCHEMAS: dict[str, type[Schema]] = {
     "policy adopt": PolicyAdopt,
+    "policy cancel": PolicyCancel,
     "professional register": ProfessionalRegister,
     "professional deregister": ByDate,
+    "professional reinstate": ById,
     "reviewer appoint": ReviewerAppoint,
     "reviewer retire": ByDate,
+    "reviewer reinstate": ById,
     "network register": NetworkRegister,
     "network close": ByDate,
+    "network reopen": ById,
     "network join": Membership,
-    "network leave": Membership,
+    "network leave": MembershipLeave,
     "claim submit": ClaimSubmit,
     "claim endorse": ClaimEndorse,
     "claim withdraw": ClaimWithdraw,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from domain.errors import UnknownClaim, UnknownNetwork, UnknownProfessional
-from domain.policy import PolicyTerms, in_force
+from domain.policy import PolicyTerms, in_force, versions_known
 from domain.values import cycle_containing, format_points
 from projections.views import micros
 
@@ -33,9 +33,13 @@ def policy_terms(conn: Connection, policies: Table, on: date, known_at: datetime
     rows = conn.execute(
         select(policies.c.effective_from, policies.c.terms)
         .where(policies.c.recorded_us <= micros(known_at))
-        .order_by(policies.c.effective_from)
+        .order_by(policies.c.recorded_us)
     ).all()
-    return in_force([PolicyTerms.from_state(r.effective_from, json.loads(r.terms)) for r in rows], on)
+    entries = []
+    for r in rows:
+        terms = json.loads(r.terms)
+        entries.append((r.effective_from, PolicyTerms.from_state(r.effective_from, terms) if terms is not None else None))
+    return in_force(versions_known(entries), on)
 
 
 def balance(conn: Connection, t: dict[str, Table], professional: str, at: date, known_at: datetime) -> dict[str, Any]:
@@ -103,7 +107,7 @@ def _covered(conn: Connection, changes: Table, at: date, known_at: datetime, net
         select(changes.c.network, changes.c.professional, changes.c.joined)
         .where(changes.c.on <= at)
         .where(changes.c.recorded_us <= micros(known_at))
-        .order_by(changes.c.position)
+        .order_by(changes.c.position, changes.c.on)  # one event may carry several changes, in date order
     )
     if network is not None:
         query = query.where(changes.c.network == network)

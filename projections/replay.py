@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.policy import PolicyTerms, in_force
+from domain.policy import PolicyTerms, in_force, versions_known
 from domain.values import cycle_containing, format_points
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ class Replay:
     networks: dict[str, NetworkInfo] = field(default_factory=dict)
     changes: list[MembershipChange] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
-    policies: list[tuple[datetime, PolicyTerms]] = field(default_factory=list)
+    # (recorded at, effective from, the terms adopted, or None: that version cancelled)
+    policies: list[tuple[datetime, date, PolicyTerms | None]] = field(default_factory=list)
     claims: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     endorsements: list[tuple[UUID, str, str, datetime]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
@@ -88,6 +89,9 @@ class Replay:
         # Closing does not end memberships; it stops new claims (rule 2).
         self.networks[e.network_id].closed_on = e.on
 
+    def _Network_Reopened(self, e: Any) -> None:
+        self.networks[e.network_id].closed_on = None
+
     def _Membership_Joined(self, e: Any) -> None:
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, True, e.timestamp))
 
@@ -95,6 +99,13 @@ class Replay:
 
     def _Membership_Left(self, e: Any) -> None:
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, False, e.timestamp))
+
+    _Membership_Ended = _Membership_Left  # a deregistration: no member from the day after it
+    _Membership_LeaveCancelled = _Membership_Joined  # a member again from the day that was left
+
+    def _Membership_Restored(self, e: Any) -> None:
+        for on, joined in e.changes:
+            self.changes.append(MembershipChange(e.network_id, e.professional_id, on, joined, e.timestamp))
 
     def _Claim_Submitted(self, e: Any) -> None:
         self.claims[e.originator_id] = {
@@ -137,7 +148,10 @@ class Replay:
                                "recorded_at": e.timestamp, **details})
 
     def _Policy_Adopted(self, e: Any) -> None:
-        self.policies.append((e.timestamp, PolicyTerms.from_state(e.effective_from, e.terms)))
+        self.policies.append((e.timestamp, e.effective_from, PolicyTerms.from_state(e.effective_from, e.terms)))
+
+    def _Policy_Cancelled(self, e: Any) -> None:
+        self.policies.append((e.timestamp, e.effective_from, None))
 
     def _post(self, e: Any, amount: Decimal) -> None:
         self.postings.append(
@@ -147,7 +161,7 @@ class Replay:
     # --- queries -----------------------------------------------------------------
 
     def policy(self, on: date, known_at: datetime) -> PolicyTerms:
-        return in_force([terms for recorded_at, terms in self.policies if recorded_at <= known_at], on)
+        return in_force(versions_known([(day, terms) for at, day, terms in self.policies if at <= known_at]), on)
 
     def balance(self, professional: str, at: date, known_at: datetime) -> dict[str, Any]:
         registration = self.professionals.get(professional)

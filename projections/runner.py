@@ -413,7 +413,8 @@ def _topics() -> dict[str, str]:
     classes = [
         Claim.Submitted, Claim.Endorsed, Claim.Amended, Claim.Withdrawn, Claim.Approved, Claim.Rejected,
         Claim.Returned, Claim.Revoked, Membership.Joined, Membership.Rejoined, Membership.Left,
-        Network.Registered, Network.Closed, Policy.Adopted, Professional.Registered,
+        Membership.LeaveCancelled, Membership.Ended, Membership.Restored,
+        Network.Registered, Network.Closed, Network.Reopened, Policy.Adopted, Policy.Cancelled, Professional.Registered,
     ]
     return {event_name(get_topic(cls)): get_topic(cls) for cls in classes}
 

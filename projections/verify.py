@@ -52,8 +52,8 @@ def check_balances(conn: Connection, t: dict[str, Table], r: Replay) -> list[str
 def _check_policies(label: str, conn: Connection, table: Table, r: Replay) -> list[str]:
     stored = Counter((row.effective_from, row.recorded_us, json.dumps(json.loads(row.terms), sort_keys=True))
                      for row in conn.execute(select(table)))
-    expected = Counter((terms.effective_from, micros(at), json.dumps(terms.to_state(), sort_keys=True))
-                       for at, terms in r.policies)
+    expected = Counter((day, micros(at), json.dumps(terms.to_state() if terms else None, sort_keys=True))
+                       for at, day, terms in r.policies)
     return _compare(label, stored, expected)
 
 

@@ -198,6 +198,7 @@ class Balances(Projection):
         "Professional.Registered": _registered,
         "Network.Registered": _network,
         "Policy.Adopted": lambda page, s, oid, position: _policy(page, s),
+        "Policy.Cancelled": lambda page, s, oid, position: _policy(page, s),
     }
 
 
@@ -218,10 +219,11 @@ def _policies_table(metadata: MetaData, name: str) -> Table:
 
 
 def _policy(page: Page, s: dict[str, Any]) -> None:
+    """An adopted version with its terms; a cancelled one with terms `null`."""
     import json
 
     page.insert("policies", effective_from=value(s["effective_from"]), recorded_us=stamp(s),
-                terms=json.dumps(s["terms"], sort_keys=True))
+                terms=json.dumps(s.get("terms"), sort_keys=True))
 
 
 # --- memberships: networks, and every join and leave with its recording instant ----------
@@ -264,6 +266,9 @@ class Memberships(Projection):
     def _closed(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
         page.updates.setdefault("networks", {})[s["network_id"]] = {"key": s["network_id"], "closed_on": value(s["on"])}
 
+    def _reopened(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+        page.updates.setdefault("networks", {})[s["network_id"]] = {"key": s["network_id"], "closed_on": None}
+
     def _change(joined: bool) -> Handler:
         def handle(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
             page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
@@ -271,12 +276,21 @@ class Memberships(Projection):
 
         return handle
 
+    def _restored(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+        for on, joined in s["changes"]:
+            page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
+                        on=value(on), joined=joined, recorded_us=stamp(s))
+
     handlers = {
         "Network.Registered": _registered,
         "Network.Closed": _closed,
+        "Network.Reopened": _reopened,
         "Membership.Joined": _change(True),
         "Membership.Rejoined": _change(True),
         "Membership.Left": _change(False),
+        "Membership.LeaveCancelled": _change(True),  # the membership runs on from the day it was left
+        "Membership.Ended": _change(False),  # by a deregistration: no member from the day after it
+        "Membership.Restored": _restored,
     }
 
 
@@ -385,6 +399,7 @@ class Claims(Projection):
         "Claim.Returned": _status("returned", "reason"),
         "Claim.Revoked": _status("revoked", "reason", -1),
         "Policy.Adopted": lambda page, s, oid, position: _policy(page, s),
+        "Policy.Cancelled": lambda page, s, oid, position: _policy(page, s),
     }
 
 

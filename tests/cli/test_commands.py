@@ -159,7 +159,7 @@ def test_professional_register_and_deregister(run, store):
         "Professional R-1 deregistered on 2026-01-31.\n"
     )
     assert ok(run("--json", "professional", "deregister", "R-2", "--on", "2026-06-15")).json() == {
-        "professional": "R-2", "status": "deregistered", "on": "2026-06-15",
+        "professional": "R-2", "status": "deregistered", "on": "2026-06-15", "memberships_ended": [],
     }
     assert count_events(store) == 4
 
@@ -286,7 +286,7 @@ def test_claim_submit_prints_the_claim_id_only(run, store):
     before = count_events(store)
     claim = submit(run)
     uuid.UUID(claim)
-    assert count_events(store) == before + 1
+    assert count_events(store) == before + 2  # the claim, and its note on the claimant's membership (rule 8)
     result = ok(run("--json", "claim", "submit", "--professional", "R-1", "--network", "wound-care",
                     "--kind", "question", "--on", "2025-03-05", "--hours", "1", "--description", "d",
                     "--outcome", "o", "--practice-change", "I ask earlier"))
@@ -432,7 +432,7 @@ def test_review_approve_defaults_to_the_suggested_points(run, store):
     assert ok(run("review", "approve", claim, "--reviewer", "V-1", "--rationale", "Good")).stdout == (
         f"Claim {claim} approved: 2.5 points.\n"
     )
-    assert count_events(store) == before + 1
+    assert count_events(store) == before + 2  # the approval, and the reviewer's first decision of the day
     capped = endorsed_claim(run, hours="9")  # an answer is capped at 4
     assert ok(run("--json", "review", "approve", capped, "--reviewer", "V-1", "--rationale", "Good")).json() == {
         "claim": capped, "status": "approved", "points": "4",

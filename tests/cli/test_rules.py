@@ -1,4 +1,4 @@
-"""SPEC §1 rules 1–7 through the real command line, on SQLite and on PostgreSQL.
+"""SPEC §1 rules 1–10 and the corrections through the real command line, on SQLite and on PostgreSQL.
 
 Each test builds a valid register with CLI commands, counts the stored events, runs one
 command that breaks exactly one rule, and checks the refusal: exit code 1, one line on
@@ -20,6 +20,9 @@ from tests.conftest import Clock, Result, count_events
 ACTIVITY = "2026-03-10"  # the standard claim's activity date; the clock starts on 2026-06-15
 TODAY = "2026-06-15"
 TOMORROW = "2026-06-16"
+# The standard register below: 3 registrations, the network, 2 joins (each noted by the network
+# and by the professional as well, rule 8), the reviewer, the claim (noted by the claimant's membership).
+STANDARD_EVENTS = 3 + 1 + 2 * 3 + 1 + 2
 
 
 @dataclass
@@ -113,7 +116,7 @@ def reg(run: Any, store: Any, clock: Clock) -> Register:
 
 
 def test_the_standard_register_is_valid(reg):
-    assert count_events(reg.store) == 8
+    assert count_events(reg.store) == STANDARD_EVENTS
     shown = reg.ok("--json", "claim", "show", reg.claim).json()
     assert (shown["professional"], shown["network"], shown["status"], shown["endorsements"]) == (
         "P-1", "N-1", "submitted", [])
@@ -204,7 +207,7 @@ def test_registering_a_taken_id_is_refused(reg, args, message):
 
 def test_a_reviewer_may_have_the_id_of_a_professional(reg):
     reg.appoint("P-1")
-    assert count_events(reg.store) == 9
+    assert count_events(reg.store) == STANDARD_EVENTS + 1
 
 
 # --- rule 2: activity date, registration, membership, open network --------------------
@@ -219,7 +222,7 @@ def test_claim_for_tomorrow_is_refused(reg):
 
 def test_claim_for_today_is_accepted(reg):
     reg.submit(on=TODAY)
-    assert count_events(reg.store) == 9
+    assert count_events(reg.store) == STANDARD_EVENTS + 2  # the claim, and its note on the membership
 
 
 def test_claim_before_the_claimants_registration_is_refused(reg):
@@ -247,6 +250,7 @@ def test_claim_for_the_day_the_claimant_left_is_refused_and_the_day_before_accep
 
 
 def test_claim_in_a_network_closed_on_the_activity_date_is_refused(reg):
+    reg.ok("claim", "withdraw", reg.claim, "--by", "P-1")  # else rule 8 refuses the closing
     reg.ok("network", "close", "N-1", "--on", ACTIVITY)
     line = reg.refused("claim", "submit", "--professional", "P-1", "--network", "N-1", "--kind", "answer",
                        "--on", ACTIVITY, "--hours", "1", "--description", "d", "--outcome", "o",
@@ -382,7 +386,7 @@ def test_decision_on_a_claim_that_is_not_submitted_is_refused(reg, earlier, verb
 def test_approval_without_an_endorsement_is_refused(reg):
     line = reg.refused("review", "approve", reg.claim, "--reviewer", "R-1", "--rationale", "Good",
                        error="NotEnoughEndorsements", rule=5)
-    assert line == (f"Refused (rule 5, NotEnoughEndorsements): claim {reg.claim} has 0 endorsement(s); "
+    assert line == (f"Refused (rule 5, NotEnoughEndorsements): claim {reg.claim} has 0 endorsements; "
                     "approval needs at least 1.")
 
 
@@ -391,7 +395,7 @@ def test_approval_with_fewer_endorsements_than_the_policy_needs_is_refused(reg):
     reg.endorse("P-2")
     line = reg.refused("review", "approve", reg.claim, "--reviewer", "R-1", "--rationale", "Good",
                        error="NotEnoughEndorsements", rule=5)
-    assert line.endswith(f"claim {reg.claim} has 1 endorsement(s); approval needs at least 2.")
+    assert line.endswith(f"claim {reg.claim} has 1 endorsement; approval needs at least 2.")
 
 
 def test_policy_needing_more_endorsements_applies_only_from_its_date(reg):
@@ -602,3 +606,174 @@ def test_invalid_input_with_json_is_a_json_error_object_with_code_2(reg):
     assert body["code"] == 2 and body["message"] == "Invalid input: --rationale must not be empty."
     assert "rule" not in body
     assert count_events(reg.store) == before
+
+
+# --- rule 8: no back-dated contradiction -------------------------------------------------
+
+
+def approved(reg: Register) -> None:
+    reg.endorse()
+    reg.approve()
+
+
+def test_a_back_dated_leave_of_the_claimant_is_refused_naming_the_claim(reg):
+    approved(reg)
+    line = reg.refused("network", "leave", "N-1", "P-1", "--on", "2026-03-01", error="LeaveContradictsClaims", rule=8)
+    assert reg.claim in line and "(approved, 2026-03-10)" in line
+    assert reg.ok("--json", "network", "members", "N-1", "--at", ACTIVITY).json()["members"] == ["P-1", "P-2"]
+    assert reg.ok("--json", "balance", "P-1", "--at", ACTIVITY).json()["by_network"] == {"N-1": "3"}
+
+
+def test_a_back_dated_leave_of_an_endorser_is_refused(reg):
+    reg.endorse()
+    line = reg.refused("network", "leave", "N-1", "P-2", "--on", ACTIVITY, error="LeaveContradictsClaims", rule=8)
+    assert reg.claim in line
+
+
+def test_a_leave_after_the_activity_is_accepted(reg):
+    approved(reg)
+    reg.ok("network", "leave", "N-1", "P-1", "--on", "2026-03-11")
+    assert reg.ok("--json", "network", "members", "N-1", "--at", ACTIVITY).json()["members"] == ["P-1", "P-2"]
+
+
+def test_a_leave_is_accepted_once_the_claim_is_revoked(reg):
+    approved(reg)
+    reg.ok("review", "revoke", reg.claim, "--reviewer", "R-1", "--reason", "Counted twice")
+    reg.ok("network", "leave", "N-1", "P-1", "--on", "2026-03-01")
+
+
+def test_a_back_dated_close_is_refused(reg):
+    line = reg.refused("network", "close", "N-1", "--on", ACTIVITY, error="CloseContradictsClaims", rule=8)
+    assert line.count(reg.claim) == 1
+
+
+def test_a_back_dated_deregistration_is_refused_and_one_on_the_activity_date_accepted(reg):
+    reg.endorse()
+    for pid in ("P-1", "P-2"):
+        reg.refused("professional", "deregister", pid, "--on", "2026-03-09", error="DeregistrationContradictsClaims",
+                    rule=8)
+    reg.ok("professional", "deregister", "P-2", "--on", ACTIVITY)
+
+
+def test_a_retirement_dated_on_or_before_a_decision_is_refused(reg):
+    approved(reg)
+    for on in (TODAY, "2025-06-01"):
+        reg.refused("reviewer", "retire", "R-1", "--on", on, error="RetirementContradictsDecisions", rule=8)
+    reg.ok("reviewer", "retire", "R-1", "--on", TOMORROW)
+
+
+def test_a_join_before_the_registration_is_refused(reg):
+    reg.professional("P-6", registered_on="2026-06-01")
+    reg.refused("network", "join", "N-1", "P-6", "--on", "2025-01-01", error="JoinBeforeRegistration", rule=8)
+
+
+def test_a_join_before_the_founding_is_refused(reg):
+    reg.refused("network", "join", "N-1", "P-3", "--on", "2023-12-31", error="JoinBeforeFounding", rule=8)
+
+
+# --- deregistration ends memberships -----------------------------------------------------
+
+
+def test_deregistration_ends_every_membership_the_day_after(reg):
+    reg.ok("professional", "deregister", "P-2", "--on", "2026-04-01")
+    members = reg.ok("--json", "network", "members", "N-1", "--at", "2026-04-02").json()["members"]
+    assert members == ["P-1"]
+    assert reg.ok("--json", "network", "members", "N-1", "--at", "2026-04-01").json()["members"] == ["P-1", "P-2"]
+    counts = {n["id"]: n["members"] for n in reg.ok("--json", "network", "map", "--at", "2026-04-02").json()["networks"]}
+    assert counts == {"N-1": 1}
+
+
+def test_reinstating_brings_the_memberships_back(reg):
+    reg.ok("professional", "deregister", "P-2", "--on", "2026-04-01")
+    shown = reg.ok("professional", "reinstate", "P-2").stdout
+    assert shown == "Professional P-2 reinstated. Memberships restored: N-1.\n"
+    assert reg.ok("--json", "network", "members", "N-1", "--at", "2026-05-01").json()["members"] == ["P-1", "P-2"]
+    reg.endorse()  # registered and a member again
+
+
+# --- rule 9: separation of duties is historical --------------------------------------------
+
+
+def test_a_reviewer_whose_endorsement_was_cleared_still_cannot_decide(reg):
+    reg.appoint("P-2")  # the peer is also a reviewer
+    reg.endorse("P-2")
+    for kind in ("question", "answer"):
+        reg.ok("claim", "amend", reg.claim, "--by", "P-1", "--kind", kind)
+    reg.join("P-3")
+    reg.endorse("P-3")
+    for verb in ("approve", "reject", "return"):
+        args = ("--rationale", "ok") if verb == "approve" else ("--reason", "no")
+        reg.refused("review", verb, reg.claim, "--reviewer", "P-2", *args, error="ReviewerEndorsedBefore", rule=9)
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def test_a_policy_version_not_yet_in_force_is_cancelled_and_no_longer_blocks_adoption(reg):
+    reg.ok("policy", "adopt", "--effective-from", "2062-01-01", "--min-endorsements", "3")
+    reg.refused("policy", "adopt", "--effective-from", "2030-01-01", error="PolicyNotLater", rule=None)
+    reg.ok("policy", "cancel", "--effective-from", "2062-01-01")
+    reg.ok("policy", "adopt", "--effective-from", "2030-01-01", "--norm", "100")
+    shown = reg.ok("--json", "policy", "show", "--at", "2063-01-01").json()
+    assert (shown["effective_from"], shown["min_endorsements"], shown["norm"]) == ("2030-01-01", 1, "100")
+
+
+def test_a_policy_version_in_force_is_not_cancelled(reg):
+    reg.ok("policy", "adopt", "--effective-from", "2026-01-01", "--min-endorsements", "2")
+    reg.refused("policy", "cancel", "--effective-from", "2026-01-01", error="PolicyVersionInForce", rule=None)
+
+
+def test_a_wrong_retirement_is_undone_by_reinstating(reg):
+    reg.ok("reviewer", "retire", "R-1", "--on", "2026-01-01")
+    reg.endorse()
+    reg.refused("review", "approve", reg.claim, "--reviewer", "R-1", "--rationale", "ok", error="ReviewerNotActive",
+                rule=4)
+    reg.ok("reviewer", "reinstate", "R-1")
+    reg.approve()
+
+
+def test_a_wrong_close_is_undone_by_reopening(reg):
+    reg.ok("network", "close", "N-1", "--on", "2026-04-01")
+    reg.refused("claim", "submit", "--professional", "P-1", "--network", "N-1", "--kind", "answer", "--on",
+                "2026-05-01", "--hours", "1", "--description", "d", "--outcome", "o", error="NetworkMustBeOpen", rule=2)
+    reg.ok("network", "reopen", "N-1")
+    reg.submit(on="2026-05-01")
+
+
+def test_a_wrong_leave_is_cancelled(reg):
+    reg.ok("network", "leave", "N-1", "P-2", "--on", "2026-04-01")
+    assert reg.ok("--json", "network", "members", "N-1", "--at", "2026-05-01").json()["members"] == ["P-1"]
+    out = reg.ok("network", "leave", "N-1", "P-2", "--cancel").stdout
+    assert out == "The leave of N-1 by P-2 on 2026-04-01 is cancelled.\n"
+    assert reg.ok("--json", "network", "members", "N-1", "--at", "2026-05-01").json()["members"] == ["P-1", "P-2"]
+    # as the register knew it before the correction
+    before = reg.ok("--json", "audit", "history", "P-2").json()["events"][-2]["recorded_at"]
+    assert reg.ok("--json", "network", "members", "N-1", "--at", "2026-05-01", "--known-at", before).json()[
+        "members"] == ["P-1"]
+
+
+def test_cancelling_a_leave_that_was_never_recorded_is_refused(reg):
+    reg.refused("network", "leave", "N-1", "P-2", "--cancel", error="NoLeaveToCancel", rule=None)
+
+
+def test_a_leave_needs_a_date_or_cancel_but_not_both(reg):
+    assert "--on" in reg.invalid("network", "leave", "N-1", "P-2")
+    assert "not both" in reg.invalid("network", "leave", "N-1", "P-2", "--on", "2026-04-01", "--cancel")
+
+
+@pytest.mark.parametrize("command", [("professional", "reinstate", "P-1"), ("reviewer", "reinstate", "R-1"),
+                                     ("network", "reopen", "N-1")])
+def test_a_correction_of_a_fact_never_recorded_is_refused(reg, command):
+    error = {"professional": "NotDeregistered", "reviewer": "NotRetired", "network": "NetworkNotClosed"}[command[0]]
+    reg.refused(*command, error=error, rule=None)
+
+
+def test_corrections_show_in_audit_history(reg):
+    reg.ok("professional", "deregister", "P-2", "--on", "2026-04-01")
+    reg.ok("professional", "reinstate", "P-2")
+    reg.ok("network", "leave", "N-1", "P-2", "--on", "2026-04-01")
+    reg.ok("network", "leave", "N-1", "P-2", "--cancel")
+    types = [e["type"] for e in reg.ok("--json", "audit", "history", "P-2").json()["events"]]
+    assert types[-6:] == ["ProfessionalDeregistered", "MembershipEnded", "ProfessionalReinstated",
+                          "MembershipRestored", "MembershipLeft", "MembershipLeaveCancelled"]
+    assert "NetworkNoted" not in "".join(types)  # bookkeeping is no fact of its own

@@ -21,6 +21,22 @@ from domain.base import recording_at
 from domain.claim import Claim
 from domain.errors import (
     ActivityBeforeRegistration,
+    ClaimantNoLongerEligible,
+    CloseContradictsClaims,
+    DeregistrationContradictsClaims,
+    JoinBeforeFounding,
+    JoinBeforeRegistration,
+    LeaveContradictsClaims,
+    NetworkNotClosed,
+    NoLeaveToCancel,
+    NoSuchPolicyVersion,
+    NotDeregistered,
+    NotEnoughValidEndorsements,
+    NotRetired,
+    PolicyVersionInForce,
+    ProfessionalDeregistered,
+    RetirementContradictsDecisions,
+    ReviewerEndorsedBefore,
     ActivityDateInFuture,
     AlreadyDeregistered,
     AlreadyEndorsed,
@@ -159,7 +175,7 @@ class Register:
         claim = self.endorsed_claim(**options)
         with recording_at(NOW):
             claim.approve(reviewer=self.reviewer, policy=DEFAULT_TERMS, points_awarded=points, rationale="Well done",
-                          today=TODAY, os_user=OS_USER)
+                          **standing(claim), today=TODAY, os_user=OS_USER)
         claim.collect_events()
         return claim
 
@@ -178,6 +194,19 @@ def reg() -> Register:
         peer_membership=make_membership(network, peer),
         reviewer=make_reviewer(),
     )
+
+
+def standing(claim: Claim) -> dict[str, Any]:
+    """The register's facts an approval re-checks (rule 10), all in good standing: the claimant and
+    every endorser registered and a member since 2025-01-01 of a network founded in 2024."""
+    network = make_network(claim.network_id)
+    claimant = make_professional(claim.professional_id)
+    endorsers = {}
+    for e in claim.endorsements:
+        endorser = make_professional(e["by"])
+        endorsers[e["by"]] = (endorser, make_membership(network, endorser))
+    return {"claimant": claimant, "network": network, "membership": make_membership(network, claimant),
+            "endorsers": endorsers}
 
 
 def refused(error: type[DomainError], aggregate: Any, command: Callable[[], Any]) -> DomainError:
@@ -267,14 +296,14 @@ def test_membership_joined_on_the_activity_date_covers_it(reg):
 
 def test_membership_left_on_a_day_does_not_cover_that_day(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(ACTIVITY, actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY, claims=[], actor="P-1", os_user=OS_USER)
     assert not reg.claimant_membership.covers(ACTIVITY)
     refused_submission(ClaimantMustBeNetworkMember, lambda: submit(reg.claimant, reg.network, reg.claimant_membership))
 
 
 def test_membership_left_on_a_day_covers_the_day_before(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(ACTIVITY, actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY, claims=[], actor="P-1", os_user=OS_USER)
     assert reg.claimant_membership.covers(ACTIVITY - DAY)
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY - DAY)
     assert claim.status == SUBMITTED
@@ -283,8 +312,8 @@ def test_membership_left_on_a_day_covers_the_day_before(reg):
 def test_leaving_and_rejoining_covers_both_intervals_and_not_the_gap(reg):
     membership = reg.claimant_membership  # joined 2025-01-01
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), actor="P-1", os_user=OS_USER)
-        membership.rejoin(date(2025, 9, 1), actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        membership.rejoin(date(2025, 9, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER)
     assert event_names(membership) == ["Left", "Rejoined"]
     assert membership.intervals == [[date(2025, 1, 1), date(2025, 6, 1)], [date(2025, 9, 1), None]]
     assert [membership.covers(d) for d in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 5, 31))] == [
@@ -301,14 +330,14 @@ def test_leaving_and_rejoining_covers_both_intervals_and_not_the_gap(reg):
 def test_rejoining_on_the_day_of_leaving_is_allowed(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), actor="P-1", os_user=OS_USER)
-        membership.rejoin(date(2025, 6, 1), actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        membership.rejoin(date(2025, 6, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER)
     assert membership.covers(date(2025, 6, 1))
 
 
 def test_activity_in_a_network_closed_on_that_day_is_refused(reg):
     with recording_at(NOW):
-        reg.network.close(ACTIVITY, actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
     error = refused_submission(NetworkMustBeOpen, lambda: submit(reg.claimant, reg.network, reg.claimant_membership))
     assert error.rule == 2
     assert error.message == "network N-1 closed on 2026-03-10, on or before 2026-03-10"
@@ -316,7 +345,7 @@ def test_activity_in_a_network_closed_on_that_day_is_refused(reg):
 
 def test_activity_the_day_before_the_network_closed_is_accepted(reg):
     with recording_at(NOW):
-        reg.network.close(ACTIVITY, actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY - DAY)
     assert claim.status == SUBMITTED
 
@@ -336,7 +365,7 @@ def test_activity_on_the_founding_day_is_accepted(reg):
 
 def test_deregistered_claimant_may_claim_on_the_deregistration_day_for_that_day(reg):
     with recording_at(NOW):
-        reg.claimant.deregister(TODAY, actor="register", os_user=OS_USER)
+        reg.claimant.deregister(TODAY, claims=[], actor="register", os_user=OS_USER)
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=TODAY, today=TODAY)
     assert claim.status == SUBMITTED
 
@@ -344,7 +373,7 @@ def test_deregistered_claimant_may_claim_on_the_deregistration_day_for_that_day(
 def test_deregistered_claimant_cannot_claim_for_the_day_after(reg):
     deregistered_on = ACTIVITY
     with recording_at(NOW):
-        reg.claimant.deregister(deregistered_on, actor="register", os_user=OS_USER)
+        reg.claimant.deregister(deregistered_on, claims=[], actor="register", os_user=OS_USER)
     error = refused_submission(
         ClaimantDeregistered,
         lambda: submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=deregistered_on + DAY,
@@ -356,7 +385,7 @@ def test_deregistered_claimant_cannot_claim_for_the_day_after(reg):
 
 def test_deregistered_claimant_cannot_claim_after_deregistration_even_for_earlier_activity(reg):
     with recording_at(NOW):
-        reg.claimant.deregister(ACTIVITY, actor="register", os_user=OS_USER)
+        reg.claimant.deregister(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
     refused_submission(
         ClaimantDeregistered,
         lambda: submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY, today=ACTIVITY + DAY),
@@ -396,14 +425,14 @@ def test_endorser_who_was_not_a_member_on_the_activity_date_is_refused(reg):
 def test_endorser_who_left_on_the_activity_date_is_refused(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer_membership.leave(ACTIVITY, actor="P-2", os_user=OS_USER)
+        reg.peer_membership.leave(ACTIVITY, claims=[], actor="P-2", os_user=OS_USER)
     refused(EndorserMustBeNetworkMember, claim, lambda: reg.endorse(claim))
 
 
 def test_deregistered_endorser_is_refused(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer.deregister(TODAY - DAY, actor="register", os_user=OS_USER)
+        reg.peer.deregister(TODAY - DAY, claims=[], actor="register", os_user=OS_USER)
     error = refused(EndorserMustBeRegistered, claim, lambda: reg.endorse(claim))
     assert error.rule == 3
     assert error.message == "P-2 is not a registered professional on 2026-06-15"
@@ -412,7 +441,7 @@ def test_deregistered_endorser_is_refused(reg):
 def test_endorser_deregistered_today_may_still_endorse(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer.deregister(TODAY, actor="register", os_user=OS_USER)
+        reg.peer.deregister(TODAY, claims=[], actor="register", os_user=OS_USER)
     reg.endorse(claim)
     assert len(claim.endorsements) == 1
 
@@ -433,7 +462,7 @@ def test_claim_that_is_not_submitted_cannot_be_endorsed(reg, close):
             claim.withdraw(by="P-1", os_user=OS_USER)
         elif close == "approve":
             claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok",
-                          today=TODAY, os_user=OS_USER)
+                          **standing(claim), today=TODAY, os_user=OS_USER)
         else:
             claim.reject(reviewer=reg.reviewer, reason="no", today=TODAY, os_user=OS_USER)
     claim.collect_events()
@@ -449,7 +478,7 @@ def test_claim_that_is_not_submitted_cannot_be_endorsed(reg, close):
 def _decide(claim: Claim, verb: str, reviewer: Reviewer, today: date = TODAY) -> None:
     if verb == "approve":
         claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="Good",
-                      today=today, os_user=OS_USER)
+                      **standing(claim), today=today, os_user=OS_USER)
     elif verb == "reject":
         claim.reject(reviewer=reviewer, reason="Not enough", today=today, os_user=OS_USER)
     else:
@@ -463,7 +492,7 @@ DECISIONS = ["approve", "reject", "return"]
 def test_reviewer_retired_on_the_decision_day_cannot_decide(reg, verb):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY, last_decision_on=None, actor="register", os_user=OS_USER)
     error = refused(ReviewerNotActive, claim, lambda: _decide(claim, verb, reg.reviewer))
     assert error.rule == 4
     assert error.message == "reviewer R-1 retired on 2026-06-15"
@@ -472,7 +501,7 @@ def test_reviewer_retired_on_the_decision_day_cannot_decide(reg, verb):
 def test_reviewer_retiring_tomorrow_may_still_decide(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY + DAY, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY + DAY, last_decision_on=None, actor="register", os_user=OS_USER)
         _decide(claim, "approve", reg.reviewer)
     assert claim.status == APPROVED
 
@@ -533,7 +562,7 @@ def test_withdrawn_claim_cannot_be_decided(reg):
 
 def _approve(reg: Register, claim: Claim, points: Decimal | None = None, rationale: str = "Good",
              policy: PolicyTerms = DEFAULT_TERMS) -> None:
-    claim.approve(reviewer=reg.reviewer, policy=policy, points_awarded=points, rationale=rationale, today=TODAY,
+    claim.approve(reviewer=reg.reviewer, policy=policy, points_awarded=points, rationale=rationale, **standing(claim), today=TODAY,
                   os_user=OS_USER)
 
 
@@ -541,14 +570,14 @@ def test_approval_without_endorsements_is_refused(reg):
     claim = reg.claim()
     error = refused(NotEnoughEndorsements, claim, lambda: _approve(reg, claim))
     assert error.rule == 5
-    assert error.message == f"claim {claim.id} has 0 endorsement(s); approval needs at least 1"
+    assert error.message == f"claim {claim.id} has 0 endorsements; approval needs at least 1"
 
 
 def test_approval_with_fewer_endorsements_than_the_policy_needs_is_refused(reg):
     claim = reg.endorsed_claim()
     policy = PolicyTerms(effective_from=date(2026, 1, 1), min_endorsements=2)
     error = refused(NotEnoughEndorsements, claim, lambda: _approve(reg, claim, policy=policy))
-    assert error.message == f"claim {claim.id} has 1 endorsement(s); approval needs at least 2"
+    assert error.message == f"claim {claim.id} has 1 endorsement; approval needs at least 2"
 
 
 def test_approval_with_as_many_endorsements_as_the_policy_needs_is_accepted(reg):
@@ -709,7 +738,7 @@ def test_amend_into_the_future_is_refused_by_rule_2(reg):
 def test_amend_to_a_date_outside_the_membership_is_refused(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.claimant_membership.leave(date(2026, 4, 1), actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(date(2026, 4, 1), claims=[], actor="P-1", os_user=OS_USER)
     refused(ClaimantMustBeNetworkMember, claim, lambda: _amend(reg, claim, activity_date=date(2026, 4, 1)))
 
 
@@ -798,7 +827,7 @@ def test_reviewer_who_is_the_claimant_cannot_revoke(reg):
 def test_retired_reviewer_cannot_revoke(reg):
     claim = reg.approved_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY, last_decision_on=None, actor="register", os_user=OS_USER)
     refused(ReviewerNotActive, claim,
             lambda: claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY, os_user=OS_USER))
 
@@ -834,7 +863,7 @@ def test_revocation_brings_the_balance_back_to_zero():
                              practice_change=None, today=TODAY, os_user=OS_USER)
         claim.endorse(endorser=peer, membership=make_membership(network, peer), statement="s", today=TODAY,
                       os_user=OS_USER)
-        claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="r", today=TODAY,
+        claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="r", **standing(claim), today=TODAY,
                       os_user=OS_USER)
     events = [*network.collect_events(), *claimant.collect_events(), *peer.collect_events(), *claim.collect_events()]
     with recording_at(NOW):
@@ -853,10 +882,10 @@ def test_revocation_brings_the_balance_back_to_zero():
 def test_deregistering_twice_is_refused():
     professional = make_professional("P-1")
     with recording_at(NOW):
-        professional.deregister(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        professional.deregister(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
     professional.collect_events()
     error = refused(AlreadyDeregistered, professional,
-                    lambda: professional.deregister(date(2026, 2, 1), actor="register", os_user=OS_USER))
+                    lambda: professional.deregister(date(2026, 2, 1), claims=[], actor="register", os_user=OS_USER))
     assert error.rule is None
     assert error.message == "P-1 was already deregistered on 2026-01-01"
 
@@ -864,76 +893,76 @@ def test_deregistering_twice_is_refused():
 def test_deregistering_before_the_registration_is_refused():
     professional = make_professional("P-1", registered_on=date(2025, 1, 1))
     error = refused(DateOutOfOrder, professional,
-                    lambda: professional.deregister(date(2024, 12, 31), actor="register", os_user=OS_USER))
+                    lambda: professional.deregister(date(2024, 12, 31), claims=[], actor="register", os_user=OS_USER))
     assert error.message == "P-1 cannot be deregistered on 2024-12-31, before registering on 2025-01-01"
 
 
 def test_deregistering_on_the_registration_day_is_allowed():
     professional = make_professional("P-1", registered_on=date(2025, 1, 1))
     with recording_at(NOW):
-        professional.deregister(date(2025, 1, 1), actor="register", os_user=OS_USER)
+        professional.deregister(date(2025, 1, 1), claims=[], actor="register", os_user=OS_USER)
     assert professional.deregistered_on == date(2025, 1, 1)
 
 
 def test_retiring_twice_is_refused():
     reviewer = make_reviewer()
     with recording_at(NOW):
-        reviewer.retire(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        reviewer.retire(date(2026, 1, 1), last_decision_on=None, actor="register", os_user=OS_USER)
     reviewer.collect_events()
-    error = refused(AlreadyRetired, reviewer, lambda: reviewer.retire(date(2026, 2, 1), actor="register",
+    error = refused(AlreadyRetired, reviewer, lambda: reviewer.retire(date(2026, 2, 1), last_decision_on=None, actor="register",
                                                                       os_user=OS_USER))
     assert error.message == "reviewer R-1 retired on 2026-01-01 already"
 
 
 def test_retiring_before_the_appointment_is_refused():
     reviewer = make_reviewer(appointed_on=date(2025, 1, 1))
-    refused(DateOutOfOrder, reviewer, lambda: reviewer.retire(date(2024, 12, 31), actor="register", os_user=OS_USER))
+    refused(DateOutOfOrder, reviewer, lambda: reviewer.retire(date(2024, 12, 31), last_decision_on=None, actor="register", os_user=OS_USER))
 
 
 def test_closing_a_network_twice_is_refused():
     network = make_network()
     with recording_at(NOW):
-        network.close(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        network.close(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
     network.collect_events()
-    error = refused(NetworkAlreadyClosed, network, lambda: network.close(date(2026, 2, 1), actor="register",
+    error = refused(NetworkAlreadyClosed, network, lambda: network.close(date(2026, 2, 1), claims=[], actor="register",
                                                                          os_user=OS_USER))
     assert error.message == "network N-1 closed on 2026-01-01 already"
 
 
 def test_closing_a_network_before_its_founding_is_refused():
     network = make_network(founded_on=date(2024, 1, 1))
-    refused(DateOutOfOrder, network, lambda: network.close(date(2023, 12, 31), actor="register", os_user=OS_USER))
+    refused(DateOutOfOrder, network, lambda: network.close(date(2023, 12, 31), claims=[], actor="register", os_user=OS_USER))
 
 
 def test_rejoining_while_a_member_is_refused(reg):
     membership = reg.claimant_membership
     error = refused(AlreadyMember, membership,
-                    lambda: membership.rejoin(date(2025, 6, 1), actor="P-1", os_user=OS_USER))
+                    lambda: membership.rejoin(date(2025, 6, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER))
     assert error.message == "P-1 is a member of N-1 since 2025-01-01 already"
 
 
 def test_leaving_when_not_a_member_is_refused(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
     membership.collect_events()
-    error = refused(NotAMember, membership, lambda: membership.leave(date(2025, 7, 1), actor="P-1", os_user=OS_USER))
+    error = refused(NotAMember, membership, lambda: membership.leave(date(2025, 7, 1), claims=[], actor="P-1", os_user=OS_USER))
     assert error.message == "P-1 is not a member of N-1"
 
 
 @pytest.mark.parametrize("on", [date(2024, 12, 31), date(2025, 1, 1)], ids=["before-joining", "on-joining-day"])
 def test_leaving_on_or_before_joining_is_refused(reg, on):
     membership = reg.claimant_membership
-    error = refused(DateOutOfOrder, membership, lambda: membership.leave(on, actor="P-1", os_user=OS_USER))
+    error = refused(DateOutOfOrder, membership, lambda: membership.leave(on, claims=[], actor="P-1", os_user=OS_USER))
     assert error.message == "P-1 joined N-1 on 2025-01-01; leaving must come after that"
 
 
 def test_rejoining_before_leaving_is_refused(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
     membership.collect_events()
-    refused(DateOutOfOrder, membership, lambda: membership.rejoin(date(2025, 5, 31), actor="P-1", os_user=OS_USER))
+    refused(DateOutOfOrder, membership, lambda: membership.rejoin(date(2025, 5, 31), professional=reg.claimant, actor="P-1", os_user=OS_USER))
 
 
 def _policy_with(effective_from: date) -> Policy:
@@ -961,6 +990,309 @@ def test_policy_in_force_is_the_latest_on_or_before_the_date():
     assert policy.in_force(date(2025, 12, 31)) is DEFAULT_TERMS
     assert policy.in_force(date(2026, 2, 28)).min_endorsements == 1
     assert policy.in_force(date(2026, 3, 1)).min_endorsements == 2
+
+
+# --- rule 8: no back-dated contradiction ---------------------------------------------
+
+
+def test_leave_dated_on_or_before_a_live_claims_activity_is_refused_naming_the_claim(reg):
+    claim = reg.approved_claim()
+    error = refused(LeaveContradictsClaims, reg.claimant_membership,
+                    lambda: reg.claimant_membership.leave(ACTIVITY, claims=[claim], actor="P-1", os_user=OS_USER))
+    assert error.rule == 8 and error.claims == [str(claim.id)]
+    assert str(claim.id) in error.message and "approved" in error.message
+
+
+def test_leave_of_an_endorser_before_the_activity_is_refused(reg):
+    claim = reg.endorsed_claim()
+    error = refused(LeaveContradictsClaims, reg.peer_membership,
+                    lambda: reg.peer_membership.leave(ACTIVITY - DAY, claims=[claim], actor="P-2", os_user=OS_USER))
+    assert error.claims == [str(claim.id)]
+
+
+def test_leave_the_day_after_the_activity_is_accepted(reg):
+    claim = reg.approved_claim()
+    with recording_at(NOW):
+        reg.claimant_membership.leave(ACTIVITY + DAY, claims=[claim], actor="P-1", os_user=OS_USER)
+    assert reg.claimant_membership.covers(ACTIVITY) and not reg.claimant_membership.covers(ACTIVITY + DAY)
+
+
+@pytest.mark.parametrize("final", ["withdraw", "reject", "revoke"])
+def test_leave_before_a_claim_that_is_no_longer_live_is_accepted(reg, final):
+    claim = reg.endorsed_claim()
+    with recording_at(NOW):
+        if final == "withdraw":
+            claim.withdraw(by="P-1", os_user=OS_USER)
+        elif final == "reject":
+            claim.reject(reviewer=reg.reviewer, reason="No outcome", today=TODAY, os_user=OS_USER)
+        else:
+            claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok",
+                          **standing(claim), today=TODAY, os_user=OS_USER)
+            claim.revoke(reviewer=reg.reviewer, reason="Counted twice", today=TODAY, os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY, claims=[claim], actor="P-1", os_user=OS_USER)
+    assert not reg.claimant_membership.covers(ACTIVITY)
+
+
+def test_leave_of_an_endorser_whose_endorsement_was_cleared_is_accepted(reg):
+    claim = reg.endorsed_claim()
+    with recording_at(NOW):
+        claim.amend(by="P-1", claimant=reg.claimant, network=reg.network, membership=reg.claimant_membership,
+                    changes={"kind": "question"}, today=TODAY, os_user=OS_USER)
+        reg.peer_membership.leave(ACTIVITY, claims=[claim], actor="P-2", os_user=OS_USER)
+    assert not reg.peer_membership.covers(ACTIVITY)
+
+
+def test_close_dated_on_a_live_claims_activity_is_refused(reg):
+    claim = reg.claim()
+    error = refused(CloseContradictsClaims, reg.network,
+                    lambda: reg.network.close(ACTIVITY, claims=[claim], actor="register", os_user=OS_USER))
+    assert error.rule == 8 and error.claims == [str(claim.id)]
+
+
+def test_close_the_day_after_the_last_activity_is_accepted(reg):
+    claim = reg.claim()
+    with recording_at(NOW):
+        reg.network.close(ACTIVITY + DAY, claims=[claim], actor="register", os_user=OS_USER)
+    assert reg.network.closed_on == ACTIVITY + DAY
+
+
+def test_deregistration_before_a_live_claims_activity_is_refused(reg):
+    claim = reg.endorsed_claim()
+    for professional in (reg.claimant, reg.peer):
+        error = refused(DeregistrationContradictsClaims, professional,
+                        lambda: professional.deregister(ACTIVITY - DAY, claims=[claim], actor="register",
+                                                        os_user=OS_USER))
+        assert error.rule == 8 and error.claims == [str(claim.id)]
+
+
+def test_deregistration_on_the_activity_date_is_accepted(reg):
+    claim = reg.endorsed_claim()
+    with recording_at(NOW):
+        reg.claimant.deregister(ACTIVITY, claims=[claim], actor="register", os_user=OS_USER)
+    assert reg.claimant.deregistered_on == ACTIVITY
+
+
+def test_retirement_on_or_before_the_last_decision_day_is_refused(reg):
+    for on in (TODAY, TODAY - DAY):
+        error = refused(RetirementContradictsDecisions, reg.reviewer,
+                        lambda: reg.reviewer.retire(on, last_decision_on=TODAY, actor="register", os_user=OS_USER))
+        assert error.rule == 8
+
+
+def test_retirement_the_day_after_the_last_decision_is_accepted(reg):
+    with recording_at(NOW):
+        reg.reviewer.retire(TODAY + DAY, last_decision_on=TODAY, actor="register", os_user=OS_USER)
+    assert reg.reviewer.retired_on == TODAY + DAY
+
+
+def test_a_decision_notes_its_day_only_when_it_moves_forward(reg):
+    with recording_at(NOW):
+        reg.reviewer.note_decision(TODAY, actor="R-1", os_user=OS_USER)
+        reg.reviewer.note_decision(TODAY, actor="R-1", os_user=OS_USER)
+        reg.reviewer.note_decision(TODAY - DAY, actor="R-1", os_user=OS_USER)
+    assert event_names(reg.reviewer) == ["DecisionNoted"] and reg.reviewer.last_decision_on == TODAY
+
+
+def test_joining_before_the_registration_is_refused():
+    professional = make_professional("P-9", registered_on=date(2026, 6, 1))
+    network = make_network()
+    error = refused_submission(JoinBeforeRegistration, lambda: Membership.join(
+        network_id=network.network_id, professional=professional, on=date(2020, 1, 1), actor="P-9", os_user=OS_USER))
+    assert error.rule == 8
+
+
+def test_joining_before_the_founding_is_refused():
+    network = make_network(founded_on=date(2024, 1, 1))
+    error = refused(JoinBeforeFounding, network, lambda: network.check_may_join(date(2023, 12, 31)))
+    assert error.rule == 8
+
+
+def test_joining_after_a_deregistration_is_refused(reg):
+    with recording_at(NOW):
+        reg.outsider.deregister(date(2025, 6, 1), claims=[], actor="register", os_user=OS_USER)
+    refused_submission(ProfessionalDeregistered, lambda: Membership.join(
+        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 2), actor="P-3", os_user=OS_USER))
+
+
+# --- deregistration ends memberships, and its correction brings them back ---------------
+
+
+def test_deregistration_ends_the_membership_the_day_after(reg):
+    membership = reg.claimant_membership
+    with recording_at(NOW):
+        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
+    assert membership.covers(date(2026, 1, 1)) and not membership.covers(date(2026, 1, 2))
+    assert membership.ended_by == "deregistered"
+
+
+def test_restoring_brings_back_the_intervals_before_the_deregistration(reg):
+    membership = reg.claimant_membership
+    with recording_at(NOW):
+        membership.leave(date(2026, 5, 1), claims=[], actor="P-1", os_user=OS_USER)
+        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        membership.restore(actor="register", os_user=OS_USER)
+    assert membership.intervals == [[date(2025, 1, 1), date(2026, 5, 1)]]
+    restored = [e for e in membership.collect_events() if type(e).__name__ == "Restored"][0]
+    # change rows for the read side: a member again from 2026-01-02, no longer from 2026-05-01
+    assert restored.changes == [[date(2026, 1, 2), True], [date(2026, 5, 1), False]]
+
+
+# --- corrections ------------------------------------------------------------------------
+
+
+def test_reinstating_a_professional_who_is_not_deregistered_is_refused(reg):
+    refused(NotDeregistered, reg.claimant, lambda: reg.claimant.reinstate(actor="register", os_user=OS_USER))
+
+
+def test_reinstating_cancels_the_deregistration(reg):
+    with recording_at(NOW):
+        reg.claimant.deregister(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
+        reg.claimant.reinstate(actor="register", os_user=OS_USER)
+    assert reg.claimant.deregistered_on is None and reg.claimant.active_on(TODAY)
+
+
+def test_reinstating_a_reviewer_who_is_not_retired_is_refused(reg):
+    refused(NotRetired, reg.reviewer, lambda: reg.reviewer.reinstate(actor="register", os_user=OS_USER))
+
+
+def test_reinstated_reviewer_decides_again(reg):
+    claim = reg.endorsed_claim()
+    with recording_at(NOW):
+        reg.reviewer.retire(TODAY - DAY, last_decision_on=None, actor="register", os_user=OS_USER)
+        reg.reviewer.reinstate(actor="register", os_user=OS_USER)
+        _decide(claim, "reject", reg.reviewer)
+    assert claim.status == REJECTED
+
+
+def test_reopening_a_network_that_is_not_closed_is_refused(reg):
+    refused(NetworkNotClosed, reg.network, lambda: reg.network.reopen(actor="register", os_user=OS_USER))
+
+
+def test_reopened_network_takes_claims_again(reg):
+    with recording_at(NOW):
+        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
+        reg.network.reopen(actor="register", os_user=OS_USER)
+    assert reg.claim().status == SUBMITTED
+
+
+def test_cancelling_a_leave_when_none_was_recorded_is_refused(reg):
+    refused(NoLeaveToCancel, reg.claimant_membership,
+            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+
+
+def test_a_membership_ended_by_deregistration_is_not_cancelled_as_a_leave(reg):
+    membership = reg.claimant_membership
+    with recording_at(NOW):
+        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
+    membership.collect_events()
+    error = refused(NoLeaveToCancel, membership,
+                    lambda: membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+    assert "reinstate" in error.message
+
+
+def test_cancelling_a_leave_of_a_deregistered_professional_is_refused(reg):
+    with recording_at(NOW):
+        reg.claimant_membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        reg.claimant.deregister(date(2025, 7, 1), claims=[], actor="register", os_user=OS_USER)
+    reg.claimant.collect_events()
+    reg.claimant_membership.collect_events()
+    refused(ProfessionalDeregistered, reg.claimant_membership,
+            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+
+
+def test_cancelling_a_leave_makes_the_membership_run_on(reg):
+    with recording_at(NOW):
+        reg.claimant_membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER)
+    assert reg.claimant_membership.covers(date(2026, 1, 1))
+
+
+def test_cancelling_a_policy_version_in_force_is_refused():
+    policy = Policy()
+    with recording_at(NOW):
+        policy.adopt(DEFAULT_TERMS.amended(TODAY), actor="register", os_user=OS_USER)
+    policy.collect_events()
+    refused(PolicyVersionInForce, policy, lambda: policy.cancel(TODAY, today=TODAY, actor="register", os_user=OS_USER))
+
+
+def test_cancelling_a_policy_version_never_adopted_is_refused():
+    policy = Policy()
+    policy.collect_events()
+    refused(NoSuchPolicyVersion, policy,
+            lambda: policy.cancel(date(2062, 1, 1), today=TODAY, actor="register", os_user=OS_USER))
+
+
+def test_a_cancelled_future_version_no_longer_blocks_adoption():
+    policy = Policy()
+    with recording_at(NOW):
+        policy.adopt(DEFAULT_TERMS.amended(date(2062, 1, 1)), actor="register", os_user=OS_USER)
+        policy.cancel(date(2062, 1, 1), today=TODAY, actor="register", os_user=OS_USER)
+        policy.adopt(DEFAULT_TERMS.amended(date(2027, 1, 1), min_endorsements=2), actor="register", os_user=OS_USER)
+    assert [v.effective_from for v in policy.versions] == [date(2027, 1, 1)]
+
+
+# --- rule 9: separation of duties is historical -----------------------------------------
+
+
+@pytest.mark.parametrize("verb", DECISIONS)
+def test_reviewer_whose_endorsement_was_cleared_by_an_amendment_still_cannot_decide(reg, verb):
+    reviewer_peer = make_reviewer("P-2")  # the peer is a reviewer too
+    claim = reg.endorsed_claim()
+    with recording_at(NOW):
+        for kind in ("question", "answer"):  # away and back: the endorsement is cleared
+            claim.amend(by="P-1", claimant=reg.claimant, network=reg.network, membership=reg.claimant_membership,
+                        changes={"kind": kind}, today=TODAY, os_user=OS_USER)
+    claim.collect_events()
+    assert claim.endorsements == []
+    other = make_professional("P-4")
+    reg.endorse(claim, other, make_membership(reg.network, other))
+    claim.collect_events()
+    error = refused(ReviewerEndorsedBefore, claim, lambda: _decide(claim, verb, reviewer_peer))
+    assert error.rule == 9
+
+
+def test_reviewer_who_endorsed_cannot_revoke(reg):
+    claim = reg.approved_claim()
+    error = refused(ReviewerMustNotHaveEndorsed, claim,
+                    lambda: claim.revoke(reviewer=make_reviewer("P-2"), reason="r", today=TODAY, os_user=OS_USER))
+    assert error.rule == 4
+
+
+# --- rule 10: approval re-checks what the register knows now ------------------------------
+
+
+def test_approval_of_a_claim_whose_claimant_no_longer_qualifies_is_refused(reg):
+    claim = reg.endorsed_claim()
+    facts = standing(claim)
+    with recording_at(NOW):  # recorded wrongly in an older version: the membership no longer covers the activity
+        facts["membership"] = make_membership(reg.network, facts["claimant"], on=ACTIVITY + DAY)
+    error = refused(ClaimantNoLongerEligible, claim, lambda: claim.approve(
+        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY,
+        os_user=OS_USER))
+    assert error.rule == 10 and "not a member" in error.message
+
+
+def test_approval_counts_only_endorsers_who_still_qualify(reg):
+    claim = reg.endorsed_claim()
+    facts = standing(claim)
+    endorser, _ = facts["endorsers"]["P-2"]
+    facts["endorsers"]["P-2"] = (endorser, None)  # no membership of the network as known now
+    error = refused(NotEnoughValidEndorsements, claim, lambda: claim.approve(
+        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY,
+        os_user=OS_USER))
+    assert error.rule == 10 and "P-2 was not a member" in error.message
+
+
+def test_approval_counts_the_endorsers_who_still_qualify(reg):
+    claim = reg.endorsed_claim()
+    other = make_professional("P-4")
+    reg.endorse(claim, other, make_membership(reg.network, other))
+    facts = standing(claim)
+    facts["endorsers"]["P-4"] = (None, None)  # unknown as known now: not counted
+    with recording_at(NOW):
+        claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts,
+                      today=TODAY, os_user=OS_USER)
+    assert claim.status == APPROVED
 
 
 # --- every error the domain raises has its refusal test here --------------------------

@@ -82,7 +82,15 @@ def every_event_type(ledger: Ledger, clock: Clock) -> None:
     step(); ledger.withdraw_claim(claim=withdrawn, by="P-1")
     step(); ledger.close_network(id="M", on=date(2026, 1, 1))
     step(); ledger.deregister_professional(id="P-3", on=date(2026, 6, 1))
-    step(); ledger.retire_reviewer(id="V-2", on=date(2026, 6, 1))
+    step(); ledger.retire_reviewer(id="V-2", on=date(2026, 7, 1))  # after their decisions (rule 8)
+    # the corrections
+    step(); ledger.reinstate_professional(id="P-3")  # Reinstated, Restored
+    step(); ledger.reinstate_reviewer(id="V-2")
+    step(); ledger.reopen_network(id="M")
+    step(); ledger.leave_network(network="M", professional="P-1", on=date(2025, 12, 1))
+    step(); ledger.leave_network(network="M", professional="P-1", cancel=True)  # LeaveCancelled
+    step(); ledger.adopt_policy(effective_from=date(2090, 1, 1), norm=Decimal("200"))
+    step(); ledger.cancel_policy(effective_from=date(2090, 1, 1))  # Cancelled
 
 
 @pytest.fixture
@@ -134,11 +142,12 @@ def same(decoded: Any, expected: Any) -> bool:
 
 
 def value_of(raw: Any) -> Any:
-    """A raw field the way handlers read it: value() on it, and on each item of a dict or list it holds."""
+    """A raw field the way handlers read it: value() on it, and on each item of a dict or list it holds
+    (a membership's change rows are lists of [date, joined] pairs)."""
     if type(raw) is dict and "_type_" not in raw:
         return {k: value(v) for k, v in raw.items()}
     if type(raw) is list:
-        return [value(v) for v in raw]
+        return [value_of(v) for v in raw]
     return value(raw)
 
 
