@@ -1,0 +1,67 @@
+"""`studyledger keys init|rotate|show`: the register's Ed25519 signing key (SPEC §10)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import REQUEST_ID, emit, session, storage, table, validate
+
+KEY_FILE = click.option(
+    "--key-file", envvar="STUDYLEDGER_SIGNING_KEY", metavar="PATH", default="studyledger-signing.key",
+    show_default=True, help="The private key file (mode 0600); or STUDYLEDGER_SIGNING_KEY.",
+)
+
+
+@click.group("keys")
+def keys() -> None:
+    """The register's key pair that signs its credentials; the public keys are recorded as events."""
+
+
+@keys.command("init")
+@KEY_FILE
+@click.option("--issuer-name", metavar="NAME", help="The register's name in its credentials (default: Studyledger register).")
+@click.option("--issuer-url", metavar="URL", help="The register's web address, shown in its credentials.")
+@REQUEST_ID
+def init(**options: object) -> None:
+    """Make the register's key pair: the private key into --key-file, the public key into the ledger."""
+    from ledger.credentials.inputs import KeysInit
+
+    values = validate("keys init", options, schema=KeysInit())
+    result = storage(lambda: session().ledger().run("keys init", values))
+    emit(result, f"Signing key {result['public_key']} recorded, valid from {result['valid_from']}.\n"
+                 f"The private key is in {result['key_file']} (mode 0600): keep it safe and out of backups "
+                 "anyone else can read.")
+
+
+@keys.command("rotate")
+@KEY_FILE
+@REQUEST_ID
+def rotate(**options: object) -> None:
+    """Record a new key pair (into --key-file) and the end of the old key's validity."""
+    from ledger.credentials.inputs import KeysRotate
+
+    values = validate("keys rotate", options, schema=KeysRotate())
+    result = storage(lambda: session().ledger().run("keys rotate", values))
+    emit(result, f"Signing key {result['public_key']} recorded, valid from {result['valid_from']}; "
+                 f"{result['retired']} is no longer valid from then on.")
+
+
+@keys.command("show")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None, help="table (default) or json.")
+def show(fmt: str | None) -> None:
+    """The register's keys with their validity: what a verifier outside the register needs."""
+    import json
+
+    from ledger.keys import _key_json, key_table
+
+    result = {"keys": [_key_json(k) for k in storage(lambda: key_table(session().ledger()))]}
+    fmt = fmt or ("json" if session().json else "table")
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    rows = [[k["public_key"], k["valid_from"][:19], (k["valid_until"] or "")[:19] or "(in use)"] for k in result["keys"]]
+    click.echo(table(rows, ["public key (did:key:…)", "valid from", "valid until"]) if rows
+               else "The register has no signing key; run 'studyledger keys init'.")
+
+
+COMMANDS = [keys]
