@@ -62,6 +62,11 @@ def _concerning(event: Any, professional: str, claims: set[UUID]) -> dict[str, A
         return {**base, "role": "reviewer", "on": _day(_first(event, "appointed_on", "on", "retired_on"))}
     if name.startswith("Membership.") and event.professional_id == professional:
         return {**base, "role": "member", "network": event.network_id, "on": _day(event.on)}
+    if name == "Credential.Issued" and event.professional_id == professional:  # SPEC §10: who asked, when, which cycle
+        return {**base, "role": "subject", "credential": event.credential_id, "cycle_start": _day(event.cycle_start),
+                "cycle_end": _day(event.cycle_end), "at": _day(event.at), "known_at": event.known_at.isoformat(),
+                "text": f"credential issued for the cycle {_day(event.cycle_start)} – {_day(event.cycle_end)}: "
+                        f"{event.points} points, {event.claims} claim(s), asked by {event.os_user}"}
     if not name.startswith("Claim."):
         return None
     claim = str(event.originator_id)

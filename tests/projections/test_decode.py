@@ -91,6 +91,30 @@ def every_event_type(ledger: Ledger, clock: Clock) -> None:
     step(); ledger.leave_network(network="M", professional="P-1", cancel=True)  # LeaveCancelled
     step(); ledger.adopt_policy(effective_from=date(2090, 1, 1), norm=Decimal("200"))
     step(); ledger.cancel_policy(effective_from=date(2090, 1, 1))  # Cancelled
+    signing_keys_and_a_credential(ledger, step)
+
+
+def signing_keys_and_a_credential(ledger: Ledger, step: Any) -> None:
+    """SPEC §10: SigningKeys.Initialised and .Rotated, Credential.Issued (on figures given, not read)."""
+    import tempfile
+    from pathlib import Path
+
+    from ledger.keys import reading_facts
+
+    cycle = {"start": "2024-01-02", "end": "2028-01-01", "points": "2.25", "norm": "160.5", "shortfall": "158.25"}
+
+    def facts(professional: str, at: date, known_at: datetime) -> dict[str, Any]:
+        when = {"professional": professional, "at": at.isoformat(), "known_at": known_at.isoformat()}
+        evidence = [{"claim": "0b8f3c2e-6f43-4a51-9a3e-5d1f0c7f2a10", "kind": "question", "network": "N",
+                     "themes": ["diabetes", "wound-care"], "activity_date": "2025-05-31", "points": "2.25"}]
+        return {**when, "balance": {**when, "cycle": cycle}, "evidence": evidence}
+
+    with tempfile.TemporaryDirectory() as folder:
+        key_file = str(Path(folder) / "register.key")
+        step(); ledger.init_keys(key_file=key_file, issuer_name="Register ✓", issuer_url="https://register.example/")
+        step(); ledger.rotate_keys(key_file=key_file)
+        with reading_facts(facts):
+            step(); ledger.issue_credential(professional="P-1", key_file=key_file, at=date(2025, 6, 30))
 
 
 @pytest.fixture
