@@ -99,6 +99,8 @@ def verify(document: Any, keys: list[dict[str, Any]], now: datetime) -> Verdict:
         public_key = _check(document, keys, now)
     except Invalid as invalid:
         return Verdict(False, invalid.check, invalid.reason)
+    except RecursionError:  # hostile input: nesting deeper than any credential
+        return Verdict(False, "schema", "it is nested too deeply to be a credential")
     return Verdict(True, "ok", f"a valid credential of the register, signed with its key {public_key}")
 
 
@@ -139,6 +141,8 @@ def _check(document: Any, keys: list[dict[str, Any]], now: datetime) -> str:
         raise Invalid("context", str(error)) from None
     except dataintegrity.CanonicalizationError as error:
         raise Invalid("proof", f"it cannot be canonicalized: {error}") from None
+    except (TypeError, KeyError, AttributeError, ValueError) as error:  # JSON-LD the processor chokes on
+        raise Invalid("proof", f"it cannot be canonicalized ({type(error).__name__})") from None
     issuer = document["issuer"]
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != multibase.did_key(public_key):

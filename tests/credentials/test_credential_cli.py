@@ -432,3 +432,17 @@ def test_the_invalid_ob3_examples_are_refused_with_the_right_reason(run, registe
     verdict = result.json()
     assert verdict["valid"] is False and verdict["check"] == check
     assert reason in verdict["reason"]
+
+
+def test_hostile_documents_are_refused_in_one_sentence(run, register, tmp_path):
+    document = issue(run, register)
+    (tmp_path / "deep.json").write_text(json.dumps(document)[:-1] + ', "evidence": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    refused(run("credential", "verify", str(tmp_path / "deep.json")), 2)  # too deep for the JSON parser itself
+    deep: Any = "x"
+    for _ in range(400):
+        deep = {"narrative": deep}
+    message = refused(run("credential", "verify", write(tmp_path, {**document, "evidence": [deep]})))
+    assert message.startswith("Invalid (")
+    for odd in ({**document, "@context": [document["@context"][0], document["@context"][1], {"@version": 99}]},
+                {**document, "credentialSubject": {**document["credentialSubject"], "@id": 5}}):
+        assert refused(run("credential", "verify", write(tmp_path, odd))).startswith("Invalid (")
