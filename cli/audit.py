@@ -7,6 +7,7 @@ import sys
 import click
 
 from cli.context import emit, session, storage, table, validate
+from cli.exports import shown
 
 
 @click.group("audit")
@@ -21,9 +22,9 @@ def audit() -> None:
               help="table (default), json, or csv for a spreadsheet.")
 def history(professional: str, known_at: str | None, fmt: str | None) -> None:
     """Every event concerning PROFESSIONAL, from the event log alone, with the running balance."""
-    import csv
     import json
 
+    from cli.exports import write_csv
     from ledger.audit import history as replay
     from ledger.schemas import Balance
 
@@ -34,13 +35,11 @@ def history(professional: str, known_at: str | None, fmt: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(result["events"])
+        write_csv(sys.stdout, columns, result["events"])  # formulas neutralised
     else:
         rows = [[e["recorded_at"][:19], e["type"], e["role"], e["actor"], (e.get("claim") or "")[:8],
                  e.get("network") or "", e.get("points") or "", e["balance"]] for e in result["events"]]
-        click.echo(f"History of {professional}:\n"
+        click.echo(f"History of {shown(professional)}:\n"
                    + table(rows, ["recorded", "event", "as", "by", "claim", "network", "points", "balance"]))
 
 
@@ -88,8 +87,11 @@ def digest() -> None:
         return {"digest": make_digest(report.head, report.seal), "events": report.events_checked}
 
     result = storage(take)
-    emit(result, f"{result['digest']}\n(over {result['events']} events; keep it somewhere else — printed, mailed, "
-                 "published — and check it later with 'studyledger audit verify --digest …')")
+    # The digest alone on stdout, so that `audit verify --digest "$(studyledger audit digest)"` works (SPEC §8).
+    emit(result, result["digest"])
+    if not session().json:
+        click.echo(f"(over {result['events']} events; keep it somewhere else — printed, mailed, published — and "
+                   "check it later with 'studyledger audit verify --digest …')", err=True)
 
 
 COMMANDS = [audit]

@@ -78,15 +78,17 @@ def show(claim: str) -> None:
 
 
 def render(c: dict) -> str:
+    from cli.exports import shown  # stored text may hold control characters: shown as escapes
+
     lines = [
         f"Claim {c['claim']}  [{c['status']}]",
         f"  professional     {c['professional']}",
         f"  network          {c['network']}",
         f"  kind             {c['kind']}",
         f"  activity date    {c['activity_date']}   hours {c['hours']}",
-        f"  description      {c['description']}",
-        f"  outcome          {c['outcome']}",
-        f"  practice change  {c['practice_change'] or '-'}",
+        f"  description      {shown(c['description'])}",
+        f"  outcome          {shown(c['outcome'])}",
+        f"  practice change  {shown(c['practice_change'] or '-')}",
         f"  points           {c['points'] or '-'} (suggested {c['suggested_points']})",
         f"  submitted at     {c['submitted_at']}",
     ]

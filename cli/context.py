@@ -135,10 +135,13 @@ def emit(result: Any, human: str) -> None:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
-    """A plain text table, columns as wide as their widest cell."""
+    """A plain text table, columns as wide as their widest cell; a control character or line break
+    in a cell is shown as its escape (SPEC §8: tables never print control characters)."""
+    from cli.exports import shown
+
     if not rows:
         return ""
-    cells = [headers] + [[str(c) for c in row] for row in rows]
+    cells = [headers] + [[shown(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -106,28 +106,7 @@ def map_(at: str | None, known_at: str | None, fmt: str | None) -> None:
 
 
 def dot(result: dict) -> str:
-    """A Graphviz picture: themes on the left, networks (with member counts) in the middle, groups right."""
+    """A Graphviz picture of the map, every name and id escaped (see `cli.exports.network_dot`)."""
+    from cli.exports import network_dot
 
-    def q(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = [
-        "digraph network_map {",
-        "  rankdir=LR;",
-        f"  labelloc=t; label={q('Studyledger network map on ' + result['at'])};",
-        '  node [fontname="Helvetica"];',
-    ]
-    for theme in result["themes"]:
-        lines.append(f"  {q('theme:' + theme)} [label={q(theme)}, shape=ellipse, style=filled, fillcolor=\"#e8f0fe\"];")
-    for group in result["groups"]:
-        lines.append(f"  {q('group:' + group)} [label={q(group)}, shape=hexagon, style=filled, fillcolor=\"#fef3e0\"];")
-    for n in result["networks"]:
-        label = f"{n['name']}\\n{n['members']} member(s)" + ("" if n["open"] else "\\n(closed)")
-        style = "filled" if n["open"] else "dashed"
-        lines.append(f"  {q('network:' + n['id'])} [label=\"{label}\", shape=box, style={style}, fillcolor=\"#e6f4ea\"];")
-        for theme in n["themes"]:
-            lines.append(f"  {q('theme:' + theme)} -> {q('network:' + n['id'])};")
-        for group in n["groups"]:
-            lines.append(f"  {q('network:' + n['id'])} -> {q('group:' + group)};")
-    lines.append("}")
-    return "\n".join(lines)
+    return network_dot(result)
