@@ -13,15 +13,14 @@ PostgreSQL from its first page): other writers wait up to their 5 s timeout, the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from marshmallow import ValidationError
 
 from domain.errors import DomainError
+from ledger import jsonlines
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
 from ledger.schemas import WRITE_SCHEMAS, describe, schema_for
@@ -30,7 +29,11 @@ from ledger.schemas import WRITE_SCHEMAS, describe, schema_for
 def parse_line(number: int, line: str) -> tuple[str, dict[str, Any]]:
     """One import line → (command path, validated values)."""
     try:
-        data = json.loads(line, parse_float=Decimal)
+        data = jsonlines.loads(line)  # bounded depth, no repeated keys
+    except jsonlines.NotStrictJSON as error:
+        raise InvalidInput(f"Line {number}: {error}.") from None
+    except RecursionError:  # a belt to the depth check's braces: never a storage failure
+        raise InvalidInput(f"Line {number}: nested too deep.") from None
     except ValueError as error:
         raise InvalidInput(f"Line {number}: not valid JSON ({error.args[0].split(':')[0]}).") from None
     if not isinstance(data, dict):
