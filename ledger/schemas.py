@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -46,6 +48,31 @@ class Key(fields.String):
         return _unicode(super()._deserialize(value, attr, data, **kwargs))
 
 
+class RequestKey(Key):
+    """A `--request-id`: a Key that cannot be read as a claim id. Anything `uuid.UUID` parses (any
+    case, with or without hyphens or braces, `urn:uuid:…`) names a claim by its id, so a request id
+    of that form could make a key resolve to another claim."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        key = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            UUID(key)
+        except ValueError:
+            return key
+        raise ValidationError("must not have the form of a claim id (a UUID)")
+
+
+# Characters that show nothing on their own although Unicode counts them as letters or symbols.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` shows anything: a letter, digit, punctuation mark or symbol. Spaces, control
+    and format characters (zero-width space and joiners, direction marks, BOM), combining marks
+    without a base and unassigned code points show nothing."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in BLANK_LOOKING for c in text)
+
+
 class Identifier(fields.String):
     def __init__(self, **kwargs: Any):
         super().__init__(
@@ -59,7 +86,7 @@ class Identifier(fields.String):
 
 
 class Text(fields.String):
-    """Free text that must say something: not empty, not only spaces."""
+    """Free text that must say something: not empty, not only spaces or invisible characters."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(
@@ -68,7 +95,7 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = _unicode(super()._deserialize(value, attr, data, **kwargs))
-        if not text.strip():
+        if not _visible(text):  # only spaces or invisible characters (zero-width, format) say nothing
             raise ValidationError("must not be empty")
         if "\x00" in text:
             raise ValidationError("must not contain NUL characters")
@@ -161,7 +188,7 @@ class Instant(fields.AwareDateTime):
 class Command(Schema):
     """Options every write command accepts."""
 
-    request_id = Key(load_default=None)
+    request_id = RequestKey(load_default=None)
 
 
 class CapSetting(fields.String):
