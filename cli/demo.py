@@ -67,8 +67,21 @@ def demo() -> None:
     from datetime import date
 
     day = date.fromisoformat(today)
-    db = "" if s.db is None else f" --db {s.db}"
+    db = _db_option(s.db)
     click.echo(EXPLORE.format(db=db, last_year=day - timedelta(days=365), two_years=day - timedelta(days=730)))
+
+
+def _db_option(db: str | None) -> str:
+    """` --db URL` for the hints, shell-quoted and without its password; nothing when the store
+    came from STUDYLEDGER_DB (still set for the next command) or is the default."""
+    import shlex
+
+    from ledger.store import without_password
+
+    source = click.get_current_context().find_root().get_parameter_source("db")
+    if db is None or source is not click.core.ParameterSource.COMMANDLINE:
+        return ""
+    return f" --db {shlex.quote(without_password(db))}"
 
 
 ROUTINE = {"professional register": "professionals register", "network join": "network memberships start"}

@@ -11,12 +11,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from ledger.errors import InvalidInput
 
 DEFAULT_DB = "studyledger.db"
 ENV_VAR = "STUDYLEDGER_DB"
+# A store path that is a symbolic link is refused unless the operator sets this to 1: a link
+# planted where the store is expected would make `init` create (or turn any file the user may
+# write into) a database elsewhere.
+ALLOW_SYMLINK_VAR = "STUDYLEDGER_ALLOW_SYMLINK"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,13 @@ def resolve(db: str | None) -> Store:
 def _sqlite(path_text: str) -> Store:
     if not path_text:
         raise InvalidInput("--db names no SQLite file.")
-    path = Path(path_text).expanduser().resolve()
+    given = Path(path_text).expanduser()
+    if given.is_symlink() and os.environ.get(ALLOW_SYMLINK_VAR) != "1":
+        raise InvalidInput(
+            f"--db {given} is a symbolic link, and a store is not opened through one "
+            f"(name the file itself, or set {ALLOW_SYMLINK_VAR}=1 to allow it); nothing was written."
+        )
+    path = given.resolve()
     return Store(
         engine="sqlite",
         settings={
@@ -71,7 +81,11 @@ def _sqlite(path_text: str) -> Store:
 
 
 def _postgresql(url: str) -> Store:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname, parts.username, parts.password  # each may raise ValueError (e.g. "[::1" unclosed)
+    except ValueError:  # the URL itself is not repeated: it may hold a password
+        raise InvalidInput("--db is not a valid PostgreSQL URL: postgresql://user:password@host:port/dbname.") from None
     try:
         port = parts.port or 5432
     except ValueError:
@@ -111,3 +125,18 @@ def _postgresql(url: str) -> Store:
         where=f"postgresql://{user}@{host}:{port}/{dbname}" + (f" (schema {schema})" if schema else ""),
         password=password,
     )
+
+
+def without_password(url: str) -> str:
+    """`url` with the password of a PostgreSQL URL left out (anything else as it is): safe to print."""
+    if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return url.split("://", 1)[0] + "://…"
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{hostport}" if user else hostport))
