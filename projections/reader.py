@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.exc import OperationalError
 
 from domain.errors import NotFound
 from ledger.errors import Conflict, LedgerError, StorageFailure
 from projections import queries
-from projections.runner import Busy, ReadModels, rm_state
+from projections.runner import Busy, Inconsistent, ReadModels, rm_applied, rm_state
 
 
 class Reader:
@@ -41,9 +41,7 @@ class Reader:
         engine = self.models.engine
         options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
         with engine.connect().execution_options(**options) as conn, conn.begin():
-            generation, position = conn.execute(
-                select(rm_state.c.generation, rm_state.c.position).where(rm_state.c.name == name)
-            ).one()
+            generation, position = _bookkeeping(conn, name, head)
             try:
                 result = query(conn, self.models.tables(name, generation))
             except NotFound as error:
@@ -63,6 +61,13 @@ class Reader:
         now = self.clock()
         return self._answer("balances", lambda c, t: queries.balance(c, t, professional, at or now.date(), known_at or now))
 
+    def credential_facts(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+        """P's balance and the approved claims of its cycle, read together (see projections.evidence)."""
+        from projections.evidence import facts
+
+        now = self.clock()
+        return self._answer("balances", lambda c, t: facts(c, t, professional, at or now.date(), known_at or now))
+
     def members(self, network: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
         return self._answer("memberships", lambda c, t: queries.members(c, t, network, at or now.date(), known_at or now))
@@ -79,6 +84,24 @@ class Reader:
         claim_id = self.models.ledger.claim_id(ref)
         now = self.clock()
         return self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
+
+
+def _bookkeeping(conn: Connection, name: str, head: int) -> tuple[int, int]:
+    """(generation, position) of `name`, checked as the read's own transaction sees it (a catch-up that
+    was busy or read-only did not check it): Inconsistent rather than an answer from untrusted tables."""
+    joined = rm_state.outerjoin(rm_applied, and_(rm_applied.c.name == rm_state.c.name,
+                                                 rm_applied.c.generation == rm_state.c.generation))
+    row = conn.execute(select(rm_state.c.generation, rm_state.c.position, rm_applied.c.position)
+                       .select_from(joined).where(rm_state.c.name == name)).one_or_none()
+    if row is None:
+        raise Inconsistent(name, "no position is recorded for it")
+    generation, position, applied = row
+    if applied is not None and applied != position:
+        raise Inconsistent(name, f"its position is {position}, but its tables have applied the log up to {applied}")
+    if position > head:
+        raise Inconsistent(name, f"it has applied the log up to position {position}, but the log ends at {head}: "
+                                 "events were removed from it")
+    return generation, position
 
 
 def _read_only(error: BaseException) -> bool:

@@ -15,6 +15,14 @@ drops what it left and starts again.
 Only one catch-up or rebuild of a projection runs at a time: an advisory lock (a file lock
 beside the SQLite file; `pg_try_advisory_lock` on PostgreSQL) that a second invocation
 fails to take at once.
+
+The bookkeeping is checked before it is trusted. `rm_applied` records, for each generation's
+tables, the position they have applied, written in the same transaction as `rm_state` (and
+the rows). A position in `rm_state` that disagrees with it (rewound, advanced, or the row
+gone while the tables hold rows), or that lies beyond the last event of the log (events
+deleted), or rows that collide with rows already there, make the projection `Inconsistent`:
+nothing is applied or answered from it, and a rebuild sets it right. A store made before
+`rm_applied` existed has its `rm_state` positions taken as they are, once.
 """
 
 from __future__ import annotations
@@ -35,18 +43,21 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
+    delete,
     event,
     func,
     insert,
     inspect,
+    literal,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from ledger.errors import Conflict, lock_timed_out
+from ledger.errors import Conflict, StorageFailure, lock_timed_out
 from projections.decode import event_name, raw_state
 from projections.views import PROJECTIONS, Projection
 
@@ -63,10 +74,26 @@ rm_state = Table(
     Column("generation", Integer, nullable=False),
     Column("position", BigInteger, nullable=False),
 )
+rm_applied = Table(  # the position each generation's tables have applied: rm_state's witness
+    "rm_applied", STATE,
+    Column("name", String(32), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
 
 
 class Busy(Conflict):
     """Another process holds the projection's lock."""
+
+
+class Inconsistent(StorageFailure):
+    """A projection's bookkeeping disagrees with its tables or with the log: it cannot be trusted."""
+
+    def __init__(self, name: str, detail: str):
+        super().__init__(f"The {name} read model's bookkeeping is inconsistent ({detail}), so it was neither "
+                         f"read nor advanced: run 'studyledger projections rebuild {name}'.")
+        self.name = name
+        self.detail = detail
 
 
 @dataclass
@@ -155,14 +182,59 @@ class ReadModels:
             STATE.create_all(conn)
         known = self.state()
         for name in PROJECTIONS:
-            if name in known:
-                continue
+            if name in known or self._was_set_up(name):
+                continue  # one set up before whose rm_state row is gone: `check` says so, a rebuild restarts it
             self._create(name, 1)
             try:
                 with self.engine.begin() as conn:
                     conn.execute(insert(rm_state).values(name=name, generation=1, position=0))
+                    conn.execute(insert(rm_applied).values(name=name, generation=1, position=0))
             except IntegrityError:
                 pass  # another process set it up at the same moment
+
+    def _was_set_up(self, name: str) -> bool:
+        """Whether `name` has applied events before: a position recorded, or rows in its first tables."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(rm_applied.c.generation).where(rm_applied.c.name == name).limit(1)).first():
+                return True
+            found = inspect(conn)
+            return any(found.has_table(table.name)
+                       and conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+                       for table in self.tables(name, 1).values())
+
+    def bookkeeping(self) -> dict[str, tuple[int, int, int | None]]:
+        """name → (generation, position, the position its tables' witness records, or None if none)."""
+        joined = rm_state.outerjoin(rm_applied, and_(rm_applied.c.name == rm_state.c.name,
+                                                     rm_applied.c.generation == rm_state.c.generation))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(rm_state.c.name, rm_state.c.generation, rm_state.c.position,
+                                       rm_applied.c.position).select_from(joined)).all()
+        return {name: (generation, position, applied) for name, generation, position, applied in rows}
+
+    def problems(self, names: Sequence[str], head: int) -> dict[str, Inconsistent]:
+        """The projections among `names` whose bookkeeping cannot be trusted, with why (`head`: the log's last
+        position). A generation without a witness (a store made before it existed) gets one from rm_state."""
+        book = self.bookkeeping()
+        found: dict[str, Inconsistent] = {}
+        for name in names:
+            if name not in book:
+                found[name] = Inconsistent(name, "its tables hold rows but no position is recorded for them")
+                continue
+            generation, position, applied = book[name]
+            if applied is None:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(insert(rm_applied).values(name=name, generation=generation, position=position))
+                except IntegrityError:
+                    pass  # another process did the same at the same moment
+                applied = position
+            if applied != position:
+                found[name] = Inconsistent(name, f"its position is {position}, but its tables have applied the log "
+                                                 f"up to {applied}")
+            elif position > head:
+                found[name] = Inconsistent(name, f"it has applied the log up to position {position}, but the log ends "
+                                                 f"at {head}: events were removed from it")
+        return found
 
     def state(self) -> dict[str, tuple[int, int]]:
         """name → (generation, position)."""
@@ -276,10 +348,14 @@ class ReadModels:
     def catch_up_locked(self, names: Sequence[str], stopped: Callable[[], bool] = lambda: False) -> dict[str, Any]:
         """`catch_up` for a caller that holds the locks of `names`; `stopped()` ends it after a page."""
         self.ensure()
+        stop = self.horizon()
+        problems = self.problems(names, stop)
+        if problems:
+            raise next(iter(problems.values()))
         state = self.state()
         targets = [Target(PROJECTIONS[n], state[n][0], state[n][1], self.tables(n, state[n][0])) for n in names]
         before = {t.projection.name: t.position for t in targets}
-        head = self._advance(targets, self.horizon(), stopped=stopped)
+        head = self._advance(targets, stop, stopped=stopped)
         return {"head": head, "applied": {t.projection.name: t.position - before[t.projection.name] for t in targets}}
 
     def rebuild(self, name: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -290,7 +366,8 @@ class ReadModels:
             state = self.state()
             targets = []
             for n in names:
-                current = state[n][0]
+                # A projection whose rm_state row is gone continues from the newest generation on record.
+                current = state[n][0] if n in state else max(self._generations(n), default=1)
                 for stale in (current - 1, current + 1):  # the generation before, and a killed rebuild's
                     if stale >= 1:
                         self._drop(n, stale)
@@ -303,13 +380,23 @@ class ReadModels:
                     self._index(conn, target.tables)
             with self.engine.begin() as conn:
                 for target in targets:
+                    name = target.projection.name
                     done = conn.execute(
                         update(rm_state)
-                        .where(rm_state.c.name == target.projection.name)
+                        .where(rm_state.c.name == name)
                         .values(generation=target.generation, position=target.position)
                     )
-                    assert done.rowcount == 1
+                    if done.rowcount == 0:  # its row was gone (see `problems`)
+                        conn.execute(insert(rm_state).values(name=name, generation=target.generation,
+                                                             position=target.position))
+                    conn.execute(delete(rm_applied).where(rm_applied.c.name == name))
+                    conn.execute(insert(rm_applied).values(name=name, generation=target.generation,
+                                                           position=target.position))
         return {"head": head, "rebuilt": names}
+
+    def _generations(self, name: str) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(rm_applied.c.generation).where(rm_applied.c.name == name)).scalars())
 
     def _advance(
         self,
@@ -347,7 +434,16 @@ class ReadModels:
                     handler(page, state, aggregate, notification_id)
             with self.engine.connect().execution_options(**options) as conn, conn.begin():
                 for target, page in pages:
-                    page.flush(conn)
+                    if tracked and target.position < last:
+                        self._witness(conn, target, last)
+                    try:
+                        page.flush(conn)
+                    except Exception as error:
+                        if not (tracked and _duplicate(error)):
+                            raise
+                        # Rows of events it says it has not applied: they would be applied twice.
+                        raise Inconsistent(target.projection.name, f"events after position {target.position} "
+                                                                   "collide with rows it already holds") from None
                     if tracked and target.position < last:
                         done = conn.execute(
                             update(rm_state)
@@ -367,6 +463,21 @@ class ReadModels:
             if stopped():
                 break
         return position
+
+    @staticmethod
+    def _witness(conn: Connection, target: Target, last: int) -> None:
+        """Move the target's rm_applied position on to `last`, in the page's transaction; it must stand
+        where rm_state says the target stands."""
+        done = conn.execute(
+            update(rm_applied)
+            .where(rm_applied.c.name == target.projection.name)
+            .where(rm_applied.c.generation == target.generation)
+            .where(rm_applied.c.position == target.position)
+            .values(position=last)
+        )
+        if done.rowcount != 1:
+            raise Inconsistent(target.projection.name, f"its position is {target.position}, which its tables' "
+                                                       "record does not confirm")
 
     def _read_page(self, after: int, upto: int, topics: list[str]) -> list[tuple[Any, ...]]:
         """The stored events of `topics` at positions after `after` up to `upto`: (position, aggregate id, topic, state bytes).
@@ -398,6 +509,17 @@ class ReadModels:
         if projection.name not in self._topic_cache:
             self._topic_cache[projection.name] = [TOPICS[name] for name in projection.handlers]
         return self._topic_cache[projection.name]
+
+
+def _duplicate(error: BaseException) -> bool:
+    """A unique constraint broken: SQLAlchemy's wrapper, or psycopg's own (COPY goes to the driver)."""
+    if isinstance(error, IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the package
+        return False
+    return isinstance(error, psycopg.IntegrityError)
 
 
 def _topics() -> dict[str, str]:
