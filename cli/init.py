@@ -8,8 +8,11 @@ from cli.context import emit, session, storage
 @click.command("init")
 def init() -> None:
     """Create the store: the event table and the read models' tables. Safe to run again."""
+    from ledger.ids import backfill
+
     s = session()
-    storage(lambda: (s.ledger(create=True), s.read_models().ensure()))
+    # A store written before ids were guarded against case variants gets its guards now (idempotent).
+    storage(lambda: (backfill(s.ledger(create=True)), s.read_models().ensure()))
     emit({"store": s.store.where, "engine": s.store.engine, "status": "ready"}, f"Ledger ready at {s.store.where}.")
 
 
