@@ -381,6 +381,12 @@ junk = st.one_of(
         "a\x00b", "\x00", "\x1b[31mred\x1b[0m", "line\nbreak", "cr\rreturn", "\u202etxet", "\ufeff", "\u200b",
         "\udcff", "a\ud800b", "Zoë", "名前", "🙂", "R-1\n", "R 1", "R/1", "R-1;", "x" * 65, "x" * 10_001,
         "question=", "=2", "answer=3=4", "answer=-1", "lecture=2",
+        # issue 11: invisible-only text, claim-id-shaped keys, formula and quote-bearing names
+        "\u200b", "\u200b\u200c\u200d", "\ufeff\u2060", " \u3164 ", "\u0301", "\u2800",
+        "00000000-0000-0000-0000-000000000000", "URN:UUID:00000000-0000-0000-0000-000000000000",
+        "urn:uuid:00000000-0000-0000-0000-000000000000", "{00000000-0000-0000-0000-000000000000}",
+        '=HYPERLINK("https://evil.example","x")', "+1+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3",
+        'Innocent", URL="https://evil.example", comment="', "back\\slash\\", '"', "\\N\\G",
     ]),
     st.text(max_size=30),
     st.text(st.characters(max_codepoint=0x1F), max_size=10),
@@ -580,7 +586,8 @@ RULE_BREAKING: list[dict[str, Any]] = [
 # Wrong values for each kind of field (every one of them is refused by the schema).
 BAD_VALUES: dict[str, list[Any]] = {
     "id": ["", "R 1", "R/1", "x" * 65, "Zoë", "R-1\n", 7, 1.5, True, None, [], {}, ["R-1"]],
-    "text": ["", "   ", "a\x00b", "x" * 10_001, "\ud800", 3, True, None, [], {"a": 1}],
+    "text": ["", "   ", "a\x00b", "x" * 10_001, "\ud800", 3, True, None, [], {"a": 1},
+             "\u200b", "\u200b\u200d\ufeff", " \u3164 ", "\u2060\u202e", "\u0301"],  # invisible only (issue 11)
     "day": ["2025-02-30", "2025-13-01", "2025-1-1", "20250304", "2025-W10-2", "today", "", 20250304, None, True,
             ["2025-01-01"]],
     "hours": ["0", "-1", "41", "40.01", "2.555", "two", "NaN", "Infinity", "1e1", "0x10", "", True, None, [], {},
@@ -590,7 +597,9 @@ BAD_VALUES: dict[str, list[Any]] = {
     "list": ["nurse", [], [""], ["a b"], [1], [None], None, True, {}],
     "caps": [["answer"], ["lecture=6"], ["answer=x"], [1], [None], True, {}],  # no caps ([]) is allowed
     "whole": ["1.5", "x", "-1", "٣", 1.5, 10**30, True, None, []],
-    "key": ["", "x" * 201, "\udcff", 5, True, None, [], {}],
+    "key": ["", "x" * 201, "\udcff", 5, True, None, [], {},
+            "00000000-0000-0000-0000-000000000000", "urn:uuid:6ba39a69-2b63-482d-92b0-c03f0a0b95f1",
+            "6BA39A692B63482D92B0C03F0A0B95F1", "{6ba39a69-2b63-482d-92b0-c03f0a0b95f1}"],  # claim-id forms
 }
 FIELD_KINDS = {
     "id": "id", "group": "id", "network": "id", "professional": "id", "by": "id", "reviewer": "id",
@@ -617,7 +626,7 @@ def dumps(draw: st.DrawFn, line: dict[str, Any]) -> str:
 def bad_lines(draw: st.DrawFn) -> str | bytes:
     """A line that is refused wherever it stands (bytes: a line that is no UTF-8)."""
     way = draw(st.sampled_from(["truncated", "junk", "not-an-object", "command", "wrong-value", "unknown-key",
-                                "missing-key", "rule", "not-utf8"]))
+                                "missing-key", "rule", "not-utf8", "deep", "repeated-key"]))
     base = dict(draw(st.sampled_from(VALID_RUN + RULE_BREAKING)))
     if way == "truncated":
         text = dumps(draw, base)
@@ -652,6 +661,16 @@ def bad_lines(draw: st.DrawFn) -> str | bytes:
         return dumps(draw, base)
     if way == "rule":
         return dumps(draw, draw(st.sampled_from(RULE_BREAKING)))
+    if way == "deep":  # nested far beyond any command's shape (a RecursionError was exit 4)
+        depth = draw(st.sampled_from([33, 100, 5_000, 100_000]))
+        opener = draw(st.sampled_from(["[", '{"a": ']))
+        closer = "]" if opener == "[" else "}"
+        inner = opener * depth + "1" + closer * depth
+        return draw(st.sampled_from([inner, opener * depth, '{"command": ' + inner + "}"]))
+    if way == "repeated-key":  # the last value would win silently
+        text = dumps(draw, base)
+        key = draw(st.sampled_from(sorted(base)))
+        return text[:-1] + ", " + json.dumps(key) + ": " + json.dumps(base[key] if isinstance(base[key], str) else "x") + "}"
     return dumps(draw, base).encode("utf-8").replace(b"{", b"{\xff", 1)
 
 
