@@ -40,6 +40,7 @@ from domain.professional import Professional
 from domain.reviewer import Reviewer
 from domain.values import KINDS, format_points
 from ledger.errors import StorageFailure
+from ledger.ids import take as take_id
 from ledger.requests import Request, fingerprint
 from ledger.store import Store
 
@@ -336,12 +337,13 @@ class Ledger(Application):
     def register_professional(self, id: str, name: str, group: str, registered_on: date | None = None) -> dict:
         if self._find(Professional, Professional.create_id(id)) is not None:
             raise AlreadyRegistered(f"a professional '{id}' is registered already")
+        taken = take_id(self, "professional", id, REGISTER)  # nor one that differs only in case
         professional = Professional(
             professional_id=id, name=name, group=group, registered_on=registered_on or self._today,
             actor=REGISTER, os_user=self.os_user, tracks_networks=True,
         )
         result = {"professional": id, "status": "registered", "registered_on": professional.registered_on.isoformat()}
-        return self._commit(result, professional, actor=REGISTER)
+        return self._commit(result, professional, taken, actor=REGISTER)
 
     @write("professional deregister")
     def deregister_professional(self, id: str, on: date) -> dict:
@@ -371,10 +373,11 @@ class Ledger(Application):
     def appoint_reviewer(self, id: str, name: str, on: date | None = None) -> dict:
         if self._find(Reviewer, Reviewer.create_id(id)) is not None:
             raise AlreadyRegistered(f"a reviewer '{id}' is appointed already")
+        taken = take_id(self, "reviewer", id, REGISTER)  # nor one that differs only in case
         reviewer = Reviewer(reviewer_id=id, name=name, appointed_on=on or self._today, actor=REGISTER,
                             os_user=self.os_user, tracks_decisions=True)
         result = {"reviewer": id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
-        return self._commit(result, reviewer, actor=REGISTER)
+        return self._commit(result, reviewer, taken, actor=REGISTER)
 
     @write("reviewer retire")
     def retire_reviewer(self, id: str, on: date) -> dict:
@@ -396,12 +399,13 @@ class Ledger(Application):
     ) -> dict:
         if self._find(Network, Network.create_id(id)) is not None:
             raise AlreadyRegistered(f"a network '{id}' is registered already")
+        taken = take_id(self, "network", id, REGISTER)  # nor one that differs only in case
         network = Network(
             network_id=id, name=name, themes=sorted(set(theme)), groups=sorted(set(group)),
             founded_on=founded_on or self._today, actor=REGISTER, os_user=self.os_user, tracks_members=True,
         )
         result = {"network": id, "status": "registered", "founded_on": network.founded_on.isoformat()}
-        return self._commit(result, network, actor=REGISTER)
+        return self._commit(result, network, taken, actor=REGISTER)
 
     @write("network close")
     def close_network(self, id: str, on: date) -> dict:
@@ -590,6 +594,28 @@ class Ledger(Application):
         """Commit a decision with the reviewer's day of it noted (rule 8: a retirement comes after it)."""
         reviewer.note_decision(self._today, actor=reviewer.reviewer_id, os_user=self.os_user)
         return self._commit(result, claim, reviewer, actor=reviewer.reviewer_id)
+
+    # --- signing keys and credentials (SPEC §10; the bodies are in ledger/keys.py) ---
+
+    @write("keys init")
+    def init_keys(self, key_file: str, issuer_name: str | None = None, issuer_url: str | None = None) -> dict:
+        from ledger import keys
+
+        return keys.init_keys(self, key_file, issuer_name, issuer_url)
+
+    @write("keys rotate")
+    def rotate_keys(self, key_file: str) -> dict:
+        from ledger import keys
+
+        return keys.rotate_keys(self, key_file)
+
+    @write("credential issue")
+    def issue_credential(
+        self, professional: str, key_file: str, at: date | None = None, known_at: datetime | None = None
+    ) -> dict:
+        from ledger import keys
+
+        return keys.issue_credential(self, professional, key_file, at, known_at)
 
     # --- reads ---------------------------------------------------------------------
 
