@@ -22,7 +22,8 @@ import pytest
 
 from ledger.store import resolve
 from tests.conftest import Clock, count_events
-from tests.ledger.test_integrity import POINTS, RawStore, named_position
+from tests.ledger.test_integrity import POINTS
+from tests.tampering import RawStore, named_position
 
 P = "X-1"  # a professional who is also a reviewer
 
