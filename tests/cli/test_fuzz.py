@@ -97,7 +97,7 @@ def build_register(ledger: Any) -> None:
                             founded_on=date(2020, 1, 1))
     for pid in ("R-1", "R-2", "R-3", "R-4"):
         ledger.join_network(network="wound-care", professional=pid, on=date(2025, 1, 1))
-    ledger.join_network(network="old-net", professional="R-1", on=date(2020, 6, 1))
+    ledger.join_network(network="old-net", professional="R-1", on=date(2024, 2, 1))  # after registering (rule 8)
     ledger.close_network(id="old-net", on=date(2024, 6, 1))
     ledger.adopt_policy(effective_from=date(2025, 1, 1), cap=[("answer", Decimal(5))])
     claim = functools.partial(ledger.submit_claim, network="wound-care", kind="answer", hours=Decimal(2),
