@@ -187,7 +187,7 @@ def test_ledger_submit_claim_with_a_request_id(register, store):
     # without a key, the same content is a second claim
     second = ledger.submit_claim(**SUBMIT)
     assert second["claim"] != first["claim"]
-    assert count_events(store) == events + 1
+    assert count_events(store) == events + 2  # the claim and its note on the claimant's membership
 
 
 def test_ledger_refers_to_a_claim_by_its_request_id(register, store, run):

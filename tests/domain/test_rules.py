@@ -1295,6 +1295,18 @@ def test_approval_counts_the_endorsers_who_still_qualify(reg):
     assert claim.status == APPROVED
 
 
+# --- the register's signing keys (SPEC §10) -----------------------------------------------
+
+
+def test_rotating_to_a_key_recorded_before_is_refused():
+    from domain.signing_key import KeyAlreadyUsed, SigningKeys
+
+    with recording_at(NOW):
+        ring = drained(SigningKeys(public_key="z6MkA", valid_from=NOW, issuer_name="Register", issuer_url=None,
+                                   register_uri="urn:uuid:1", actor="register", os_user=OS_USER))
+    refused(KeyAlreadyUsed, ring, lambda: ring.rotate("z6MkA", NOW, actor="register", os_user=OS_USER))
+
+
 # --- every error the domain raises has its refusal test here --------------------------
 
 

@@ -29,7 +29,10 @@ SPEC_LINES = [
     '"on": "2025-03-04", "hours": "2", "description": "…", "outcome": "…", "request_id": "c-17"}',
     '{"command": "claim endorse", "claim": "c-17", "by": "R-2", "statement": "…"}',
 ]
-SPEC_EVENTS = 8  # 7 commands, and the request record of "c-17"
+# 7 commands: each registration with the guard of its lower-cased id (2 × 2 + 2), each first join
+# noted by the network and the professional (2 × 3), the claim with its note on the membership and
+# the request record of "c-17" (3), the endorsement with its note on the endorser's membership (2).
+SPEC_EVENTS = 2 * 2 + 2 + 2 * 3 + 3 + 2
 
 # A register already in the store before each import: R-0 in network "existing".
 BASELINE = [
@@ -47,9 +50,9 @@ BAD_LINES = {
     "unknown-command": (
         '{"command": "claim delete", "claim": "c-17"}',
         2, 'Line {n}: "command" must be one of: claim amend, claim endorse, claim submit, claim withdraw, '
-           'network close, network join, network leave, network register, policy adopt, professional deregister, '
-           'professional register, review approve, review reject, review return, review revoke, reviewer appoint, '
-           'reviewer retire.',
+           'network close, network join, network leave, network register, network reopen, policy adopt, '
+           'policy cancel, professional deregister, professional register, professional reinstate, review approve, '
+           'review reject, review return, review revoke, reviewer appoint, reviewer reinstate, reviewer retire.',
     ),
     "schema-error": (
         '{"command": "claim submit", "professional": "R-0", "network": "existing", "kind": "answer", '
@@ -118,7 +121,7 @@ def test_import_json_output_and_decisions_by_request_id(run, store, tmp_path):
     lines = [*SPEC_LINES,
              '{"command": "reviewer appoint", "id": "V-1", "name": "Vera", "on": "2024-01-01"}',
              '{"command": "review approve", "claim": "c-17", "reviewer": "V-1", "rationale": "Clear"}']
-    assert ok(run("--json", "import", write(tmp_path, lines))).json() == {"commands": 9, "events": SPEC_EVENTS + 2}
+    assert ok(run("--json", "import", write(tmp_path, lines))).json() == {"commands": 9, "events": SPEC_EVENTS + 2 + 2}
     assert ok(run("--json", "balance", "R-1")).json()["total"] == "2"
 
 
@@ -227,14 +230,15 @@ def test_reimporting_lines_that_all_carry_request_ids_writes_nothing(run, store,
         '{"command": "reviewer appoint", "id": "V-1", "name": "Vera", "request_id": "v-1"}',
     ]
     path = write(tmp_path, lines)
-    assert ok(run("import", path)).stdout == "Imported 2 commands (4 events).\n"
+    # each registration, the guard of its lower-cased id, its request record
+    assert ok(run("import", path)).stdout == "Imported 2 commands (6 events).\n"
     assert ok(run("import", path)).stdout == "Imported 2 commands (0 events).\n"
-    assert count_events(store) == 4
+    assert count_events(store) == 6
     changed = write(tmp_path, [lines[0].replace("Rosa", "Rosa Smit")], "changed.jsonl")
     result = run("import", changed)
     assert result.exit_code == 1 and "Line 1 (professional register)" in result.stderr
     assert "RequestIdReused" in result.stderr
-    assert count_events(store) == 4
+    assert count_events(store) == 6
 
 
 # --- through ledger.importer.import_lines ----------------------------------------
@@ -294,4 +298,4 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(run, store, tmp_path):
     source.write_bytes("\ufeff".encode() + line.encode())
     result = run("import", str(source))
     assert result.exit_code == 0, result.stderr
-    assert count_events(store) == 1
+    assert count_events(store) == 2  # the registration and the guard of its id
