@@ -102,8 +102,10 @@ def test_a_first_session_as_separate_processes(db_url: str, store: Store, tmp_pa
     assert balance["by_network"] == {"wound-care": "2.5"}
     assert json.loads(ok("--json", "review", "queue", db=db_url, cwd=tmp_path)) == {"claims": []}
 
-    # 2 professionals, 1 network, 2 joins, 1 reviewer, submit, endorse, approve; reads wrote nothing.
-    assert count_events(store) == 9
+    # 2 professionals, 1 network and 1 reviewer, each with the guard of its id (8); 2 joins, each noted
+    # by the network and the professional (6); submit, endorse and approve, each with its note (6);
+    # reads wrote nothing.
+    assert count_events(store) == 20
     # --db was never given: STUDYLEDGER_DB named the store, and nothing landed in the working folder.
     assert not (tmp_path / "studyledger.db").exists()
 
@@ -254,8 +256,10 @@ def test_two_processes_deciding_the_same_claim_store_exactly_one_decision(db_url
     print(f"race outcomes on {store.engine}: {outcomes}")
     assert outcomes["approve won"] + outcomes["reject won"] == RACE_ROUNDS, outcomes
     assert outcomes["loser refused (1)"] + outcomes["loser conflict (3)"] == RACE_ROUNDS, outcomes
-    # One decision event per claim and nothing else: no half-written losers.
-    assert count_events(store) == events_before + RACE_ROUNDS
+    # One decision event per claim, and each winning reviewer's first decision of the day noted (rule 8):
+    # no half-written losers.
+    winners = (outcomes["approve won"] > 0) + (outcomes["reject won"] > 0)
+    assert count_events(store) == events_before + RACE_ROUNDS + winners
     approved = outcomes["approve won"]
     balance = json.loads(ok("--json", "balance", "nurse-1", db=db_url, cwd=tmp_path))
     assert balance["total"] == str(2 * approved)
@@ -390,7 +394,7 @@ def test_a_write_to_a_read_only_sqlite_store_is_exit_4_and_writes_nothing(tmp_pa
     assert_one_sentence(done.stderr)
     assert "read-only" in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "a refused write changed the store"
-    assert count_events(resolve(str(path))) == 1
+    assert count_events(resolve(str(path))) == 2  # the registration and the guard of its id, from before
 
 
 # --- 5. help and version --------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_a_read_only_sqlite_file_or_folder_is_exit_4_and_writes_nothing(template
     succeed(jobs)
     for case, db in stores.items():
         after = stored(resolve(db))
-        assert after.events == after.seals == before[case].events + 2 + imported, (case, before[case], after)
+        assert after.events == after.seals == before[case].events + 3 + imported, (case, before[case], after)
     audit_all(list(stores.values()))
 
 
@@ -214,7 +214,7 @@ def test_a_store_on_a_read_only_file_system_is_exit_4_and_writes_nothing(templat
     assert stored(resolve(db)) == before
     succeed({"write": jobs["write"], "import": jobs["import"]})
     after = stored(resolve(db))
-    assert after.events == after.seals == before.events + 2 + imported
+    assert after.events == after.seals == before.events + 3 + imported
     audit_ok(db)
 
 
@@ -260,7 +260,7 @@ def test_a_store_on_a_full_disk_is_exit_4_and_writes_nothing(template: Path, tmp
     (folder / "filler-1").unlink()
     succeed({"write": write, "import": load})
     after = stored(resolve(db))
-    assert after.events == after.seals == before.events + 2 + imported
+    assert after.events == after.seals == before.events + 3 + imported
     audit_ok(db)
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -296,7 +296,7 @@ def test_a_store_locked_by_another_process_is_exit_3_and_writes_nothing(db_url: 
     assert stored(store) == before
     succeed(jobs, env=envs)
     after = stored(store)
-    assert after.events == after.seals == before.events + 2 + imported
+    assert after.events == after.seals == before.events + 3 + imported
     audit_ok(db_url)
 
 
@@ -368,7 +368,7 @@ def test_postgresql_going_away_mid_command_is_exit_4_and_leaves_all_or_nothing(p
     upstream = (parts.hostname or "127.0.0.1", parts.port or 5432)
     rng = random.Random(CUT_SEED)
     source = tmp_path / "import.jsonl"
-    imported = import_file(source, 400, "imp")  # 1,200 lines, 2,400 events
+    imported = import_file(source, 400, "imp")  # 1,200 lines, 4,000 events
     env = child_env(STUDYLEDGER_POSTGRES_CONNECT_TIMEOUT="1")
     schemas = {name: "t_cut_" + uuid.uuid4().hex[:10] for name in CUTS}
     proxies: dict[str, Proxy] = {}

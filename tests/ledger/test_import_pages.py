@@ -150,9 +150,9 @@ def test_a_write_during_an_import_waits_for_it_and_neither_fails(store: Any, led
     importing.join(60)
     writing.join(60)
     other.close()
-    assert outcome["import"] == {"commands": 20, "events": 20}, outcome
+    assert outcome["import"] == {"commands": 20, "events": 2 * 20}, outcome  # each with the guard of its id
     assert isinstance(outcome["write"], dict), outcome
-    assert count_events(ledger.store) == 1 + 20 + 1
+    assert count_events(ledger.store) == (1 + 20 + 1) * 2
 
 
 def test_the_id_filter_never_forgets_and_rarely_imagines() -> None:

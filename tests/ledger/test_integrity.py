@@ -627,7 +627,7 @@ def test_a_digest_keeps_passing_as_events_are_added(run: Any, clock: Clock, db_u
         assert result.json()["ok"] is True
         assert any("digest matches" in note for note in result.json()["notes"])
     later = take_digest(run)
-    assert later["events"] == head + 3 and later["digest"] != first["digest"]
+    assert later["events"] == head + 3 * 2 and later["digest"] != first["digest"]  # each with the guard of its id
     ok(run("audit", "verify", "--digest", later["digest"]))
     ok(run("audit", "verify", "--digest", first["digest"]))  # the older one still holds too
     assert "the digest matches" in ok(run("audit", "verify", "--digest", "  " + first["digest"] + "\n")).stdout
@@ -656,7 +656,7 @@ def test_a_digest_fails_after_an_event_before_it_is_changed(run: Any, clock: Clo
     ok(run("reviewer", "appoint", "R-1", "--name", "Rev", "--on", "2024-01-01"))
     raw = RawStore(db_url)
     rows = raw.rows()
-    target = rows[1]
+    target = next(r for r in rows if b"Bob" in r.state)
     raw.update(target.position, "state", target.state.replace(b"Bob", b"Rob"))
     result = run("--json", "audit", "verify", "--digest", kept["digest"])
     assert result.exit_code == 1
@@ -676,7 +676,8 @@ def test_a_digest_still_proves_the_past_when_only_later_events_changed(run: Any,
     kept = take_digest(run)
     ok(run("reviewer", "appoint", "R-1", "--name", "Rev", "--on", "2024-01-01"))
     raw = RawStore(db_url)
-    last = raw.rows()[-1]
+    last = next(r for r in reversed(raw.rows()) if b"Rev" in r.state)  # the appointment (its id guard follows)
+    assert last.position > kept["events"]
     raw.update(last.position, "state", last.state.replace(b"Rev", b"Eve"))
     result = run("--json", "audit", "verify", "--digest", kept["digest"])
     assert result.exit_code == 1
@@ -824,6 +825,6 @@ def test_a_write_after_the_newest_event_was_deleted_is_refused_with_a_pointer_to
     assert done.exit_code == 4, done.stderr
     assert "already has a seal" in done.stderr and "audit verify" in done.stderr
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 1  # nothing written
+        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 3  # nothing written
     verdict = run("audit", "verify")
-    assert verdict.exit_code == 1 and "2" in verdict.stdout
+    assert verdict.exit_code == 1 and "position 4 is missing" in verdict.stdout
