@@ -84,6 +84,7 @@ def balance(conn: Connection, t: dict[str, Table], professional: str, at: date, 
         "at": at.isoformat(),
         "known_at": known_at.isoformat(),
         "total": _points(total),
+        "recorded": registration.recorded_us <= known_us,
         # Before the registration was recorded, the register knew no cycle for P.
         "cycle": None if registration.recorded_us > known_us else {
             "start": start.isoformat(),
@@ -123,12 +124,13 @@ def _covered(conn: Connection, changes: Table, at: date, known_at: datetime, net
 
 def members(conn: Connection, t: dict[str, Table], network: str, at: date, known_at: datetime) -> dict[str, Any]:
     networks = t["networks"]
-    found = conn.execute(select(networks.c.network).where(networks.c.network == network)).first()
+    found = conn.execute(select(networks.c.recorded_us).where(networks.c.network == network)).first()
     if found is None:
         raise UnknownNetwork(f"no network '{network}' is registered")
     covered = _covered(conn, t["changes"], at, known_at, network)
+    # Known now but not yet at known_at: no members, and said so (as balance and audit history do).
     return {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(),
-            "members": sorted(covered.get(network, ()))}
+            "recorded": found.recorded_us <= micros(known_at), "members": sorted(covered.get(network, ()))}
 
 
 def network_map(conn: Connection, t: dict[str, Table], at: date, known_at: datetime) -> dict[str, Any]:
@@ -171,23 +173,84 @@ def _endorsement_counts(conn: Connection, endorsements: Table, claims: list[str]
     return dict(rows.all())
 
 
-def review_queue(conn: Connection, t: dict[str, Table], now: datetime) -> dict[str, Any]:
+def review_queue(conn: Connection, t: dict[str, Table], now: datetime, *, network: str | None = None,
+                 group: str | None = None, kind: str | None = None, older_than: int | None = None,
+                 limit: int | None = None) -> dict[str, Any]:
+    """Claims waiting for a decision, oldest first, filtered; `total` counts every match, `claims` the first `limit`."""
     claims = t["claims"]
-    rows = conn.execute(
-        select(claims).where(claims.c.status == "submitted").order_by(claims.c.submitted_us, claims.c.position)
-    ).all()
-    counts = _endorsement_counts(conn, t["endorsements"], [r.claim for r in rows])
+    query = select(claims).where(claims.c.status == "submitted")
+    if older_than is not None:
+        query = query.where(claims.c.submitted_us < micros(now - timedelta(days=older_than)))
+    query = _filtered(query, t, network=network, group=group, kind=kind)
+    return _listed(conn, t, query.order_by(claims.c.submitted_us, claims.c.position), now, limit, queue=True)
+
+
+def claim_list(conn: Connection, t: dict[str, Table], now: datetime, *, professional: str | None = None,
+               network: str | None = None, status: str | None = None, kind: str | None = None,
+               limit: int | None = None) -> dict[str, Any]:
+    """Claims matching every filter given, newest first."""
+    claims = t["claims"]
+    query = _filtered(select(claims), t, professional=professional, network=network, kind=kind)
+    if status is not None:
+        query = query.where(claims.c.status == status)
+    return _listed(conn, t, query.order_by(claims.c.submitted_us.desc(), claims.c.position.desc()), now, limit)
+
+
+def _filtered(query: Any, t: dict[str, Table], *, professional: str | None = None, network: str | None = None,
+              group: str | None = None, kind: str | None = None) -> Any:
+    claims, names = t["claims"], t["names"]
+    if professional is not None:
+        query = query.where(claims.c.professional == professional)
+    if network is not None:
+        query = query.where(claims.c.network == network)
+    if kind is not None:
+        query = query.where(claims.c.kind == kind)
+    if group is not None:  # the claimant's professional group
+        query = query.where(claims.c.professional.in_(
+            select(names.c.id).where(names.c.role == "professional").where(names.c.group == group)))
+    return query
+
+
+def _listed(conn: Connection, t: dict[str, Table], query: Any, now: datetime, limit: int | None,
+            queue: bool = False) -> dict[str, Any]:
+    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(query.limit(limit) if limit is not None else query).all()
+    found = [r.claim for r in rows]
+    counts = _endorsement_counts(conn, t["endorsements"], found)
+    keys = _request_ids(conn, t["keys"], found)
+    names = _names(conn, t["names"], {("professional", r.professional) for r in rows} | {("network", r.network) for r in rows})
     out = []
     for row in rows:
         terms = policy_terms(conn, t["policies"], row.activity_date, now)
-        out.append({
-            "claim": _uuid(row.claim), "professional": row.professional, "network": row.network, "kind": row.kind,
-            "activity_date": row.activity_date.isoformat(), "endorsements": counts.get(row.claim, 0),
+        entry = {
+            "claim": _uuid(row.claim), "request_id": keys.get(row.claim), "professional": row.professional,
+            "professional_name": names.get(("professional", row.professional)), "network": row.network,
+            "network_name": names.get(("network", row.network)), "kind": row.kind,
+            "activity_date": row.activity_date.isoformat(), "hours": format_points(Decimal(row.hours)),
+            "status": row.status, "endorsements": counts.get(row.claim, 0),
             "min_endorsements": terms.min_endorsements,
             "suggested_points": format_points(terms.suggested_points(row.kind, Decimal(row.hours))),
+            "points": _points(row.cents) if row.cents is not None else None,
             "submitted_at": _instant(row.submitted_us),
-        })
-    return {"claims": out}
+        }
+        if queue:
+            del entry["status"], entry["points"]
+        out.append(entry)
+    return {"total": total, "claims": out}
+
+
+def _request_ids(conn: Connection, keys: Table, claims: list[str]) -> dict[str, str]:
+    if not claims:
+        return {}
+    return dict(conn.execute(select(keys.c.claim, keys.c.request_id).where(keys.c.claim.in_(claims))).all())
+
+
+def _names(conn: Connection, names: Table, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    if not wanted:
+        return {}
+    ids = sorted({i for _, i in wanted})
+    rows = conn.execute(select(names.c.role, names.c.id, names.c.name).where(names.c.id.in_(ids))).all()
+    return {(r.role, r.id): r.name for r in rows if (r.role, r.id) in wanted}
 
 
 def claim(conn: Connection, t: dict[str, Table], claim_hex: str, now: datetime) -> dict[str, Any]:
@@ -196,8 +259,11 @@ def claim(conn: Connection, t: dict[str, Table], claim_hex: str, now: datetime) 
     if row is None:
         raise UnknownClaim(f"no claim '{_uuid(claim_hex)}' was submitted")
     terms = policy_terms(conn, t["policies"], row.activity_date, now)
+    names = _names(conn, t["names"], {("professional", row.professional), ("network", row.network)})
     return {
-        "claim": _uuid(row.claim), "professional": row.professional, "network": row.network, "kind": row.kind,
+        "claim": _uuid(row.claim), "request_id": _request_ids(conn, t["keys"], [claim_hex]).get(claim_hex),
+        "professional": row.professional, "professional_name": names.get(("professional", row.professional)),
+        "network": row.network, "network_name": names.get(("network", row.network)), "kind": row.kind,
         "status": row.status, "activity_date": row.activity_date.isoformat(), "hours": format_points(Decimal(row.hours)),
         "description": row.description, "outcome": row.outcome, "practice_change": row.practice_change,
         "points": _points(row.cents) if row.cents is not None else None,

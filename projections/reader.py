@@ -76,9 +76,15 @@ class Reader:
         now = self.clock()
         return self._answer("memberships", lambda c, t: queries.network_map(c, t, at or now.date(), known_at or now))
 
-    def review_queue(self) -> dict[str, Any]:
+    def review_queue(self, **filters: Any) -> dict[str, Any]:
+        """The queue; filters: network, group, kind, older_than (days), limit (see queries.review_queue)."""
         now = self.clock()
-        return self._answer("claims", lambda c, t: queries.review_queue(c, t, now))
+        return self._answer("claims", lambda c, t: queries.review_queue(c, t, now, **filters))
+
+    def claim_list(self, **filters: Any) -> dict[str, Any]:
+        """Claims by professional, network, status, kind; newest first, at most `limit`."""
+        now = self.clock()
+        return self._answer("claims", lambda c, t: queries.claim_list(c, t, now, **filters))
 
     def claim(self, ref: str) -> dict[str, Any]:
         claim_id = self.models.ledger.claim_id(ref)

@@ -62,6 +62,7 @@ class Replay:
     claims: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     endorsements: list[tuple[UUID, str, str, datetime]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    requests: dict[UUID, str] = field(default_factory=dict)  # claim → the --request-id it was submitted with
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> Replay:
@@ -147,6 +148,10 @@ class Replay:
         self.decisions.append({"claim": e.originator_id, "decision": decision, "by": e.actor,
                                "recorded_at": e.timestamp, **details})
 
+    def _Request_Recorded(self, e: Any) -> None:
+        if e.command == "claim submit":
+            self.requests[UUID(e.result["claim"])] = e.request_id
+
     def _Policy_Adopted(self, e: Any) -> None:
         self.policies.append((e.timestamp, e.effective_from, PolicyTerms.from_state(e.effective_from, e.terms)))
 
@@ -182,6 +187,7 @@ class Replay:
             "at": at.isoformat(),
             "known_at": known_at.isoformat(),
             "total": format_points(sum((p.points for p in counted), Decimal(0))),
+            "recorded": registration is not None and registration["recorded_at"] <= known_at,
             "cycle": None,
             "by_kind": _text(by_kind),
             "by_network": _text(by_network),

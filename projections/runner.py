@@ -141,6 +141,7 @@ class ReadModels:
         self.ledger = ledger
         self.engine = engine or make_engine(ledger)
         self._tables: dict[tuple[str, int], dict[str, Table]] = {}
+        self._complete: set[tuple[str, int]] = set()  # (name, generation) whose tables all exist
 
     def close(self) -> None:
         self.engine.dispose()
@@ -234,7 +235,21 @@ class ReadModels:
             elif position > head:
                 found[name] = Inconsistent(name, f"it has applied the log up to position {position}, but the log ends "
                                                  f"at {head}: events were removed from it")
+            elif (missing := self._missing_table(name, generation)) is not None:
+                found[name] = Inconsistent(name, f"its table {missing} is missing: it was built by an earlier version")
         return found
+
+    def _missing_table(self, name: str, generation: int) -> str | None:
+        """A table of the generation that does not exist (a read model built before the table was added:
+        only a rebuild fills it), or None. Checked once per generation and process."""
+        if (name, generation) in self._complete:
+            return None
+        with self.engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+        missing = [t.name for t in self.tables(name, generation).values() if t.name not in present]
+        if not missing:
+            self._complete.add((name, generation))
+        return missing[0] if missing else None
 
     def state(self) -> dict[str, tuple[int, int]]:
         """name → (generation, position)."""
@@ -531,12 +546,14 @@ def _topics() -> dict[str, str]:
     from domain.network import Network
     from domain.policy import Policy
     from domain.professional import Professional
+    from ledger.requests import Request
 
     classes = [
         Claim.Submitted, Claim.Endorsed, Claim.Amended, Claim.Withdrawn, Claim.Approved, Claim.Rejected,
         Claim.Returned, Claim.Revoked, Membership.Joined, Membership.Rejoined, Membership.Left,
         Membership.LeaveCancelled, Membership.Ended, Membership.Restored,
         Network.Registered, Network.Closed, Network.Reopened, Policy.Adopted, Policy.Cancelled, Professional.Registered,
+        Request.Recorded,
     ]
     return {event_name(get_topic(cls)): get_topic(cls) for cls in classes}
 

@@ -92,6 +92,11 @@ def check_claims(conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
                            ",".join(d["changes"]) if "changes" in d else None, micros(d["recorded_at"]))
                           for d in r.decisions)),
         *_check_policies("claims.policies", conn, t["policies"], r),
+        *_compare("claims.keys", _rows(conn, t["keys"], "claim", "request_id"),
+                  Counter((k.hex, key) for k, key in r.requests.items())),
+        *_compare("claims.names", _rows(conn, t["names"], "role", "id", "name", "group"),
+                  Counter([("professional", k, v["name"], v["group"]) for k, v in r.professionals.items()]
+                          + [("network", k, n.name, None) for k, n in r.networks.items()])),
     ]
 
 
@@ -113,11 +118,14 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table], Replay], list[str]]] =
 assert set(CHECKS) == set(PROJECTIONS), "every projection has a check"
 
 
-def verify(models: ReadModels) -> dict[str, Any]:
+def verify(models: ReadModels, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Catch up, then compare every projection with a replay of the same events.
 
     Always a verdict: a projection whose bookkeeping cannot be trusted, or events that cannot be
-    replayed in their stored order, are problems found, not failures of the check."""
+    replayed in their stored order, are problems found, not failures of the check. `progress(n)`
+    is told of every n events replayed."""
+    from ledger.audit import counted
+
     names = list(PROJECTIONS)
     with models.locked(names):
         models.ensure()
@@ -134,7 +142,7 @@ def verify(models: ReadModels) -> dict[str, Any]:
                                  f"run 'studyledger projections rebuild {error.name}'" for error in untrusted]}
         assert all(p == position for _, p in models.state().values()), "a catch-up leaves all at one position"
         try:
-            replay = Replay.of(models.ledger.all_events(stop=position))
+            replay = Replay.of(counted(models.ledger.all_events(stop=position), progress))
         except UNREPLAYABLE as error:
             return {"ok": False, "position": position, "projections": names,
                     "problems": [f"the events cannot be replayed in their stored order ({type(error).__name__}: "

@@ -350,7 +350,22 @@ class Claims(Projection):
         )
         Index(f"ix_decisions{suffix}", decisions.c.claim)
         policies = _policies_table(metadata, f"rm_claim_policies{suffix}")
-        return {"claims": claims, "endorsements": endorsements, "decisions": decisions, "policies": policies}
+        # What a reviewer finds claims by: the --request-id a claim was submitted with, and the names
+        # of claimants and networks (the queue and `claim list` show them beside the ids).
+        keys = Table(
+            f"rm_claim_keys{suffix}", metadata,
+            Column("claim", String(32), primary_key=True),
+            Column("request_id", Text, nullable=False),
+        )
+        names = Table(
+            f"rm_claim_names{suffix}", metadata,
+            Column("role", String(12), primary_key=True),  # professional | network
+            Column("id", String(64), primary_key=True),
+            Column("name", Text, nullable=False),
+            Column("group", String(64)),  # a professional's group (a network has several: None)
+        )
+        return {"claims": claims, "endorsements": endorsements, "decisions": decisions, "policies": policies,
+                "keys": keys, "names": names}
 
     def new_page(self, tables: dict[str, Table]) -> Page:
         return ClaimPage(tables)
@@ -400,7 +415,18 @@ class Claims(Projection):
         "Claim.Revoked": _status("revoked", "reason", -1),
         "Policy.Adopted": lambda page, s, oid, position: _policy(page, s),
         "Policy.Cancelled": lambda page, s, oid, position: _policy(page, s),
+        "Request.Recorded": lambda page, s, oid, position: _request(page, s),
+        "Professional.Registered": lambda page, s, oid, position: page.insert(
+            "names", role="professional", id=s["professional_id"], name=s["name"], group=s["group"]),
+        "Network.Registered": lambda page, s, oid, position: page.insert(
+            "names", role="network", id=s["network_id"], name=s["name"], group=None),
     }
+
+
+def _request(page: Page, s: dict[str, Any]) -> None:
+    """The key a claim was submitted with (other commands' keys name no claim of their own)."""
+    if s["command"] == "claim submit":
+        page.insert("keys", claim=s["result"]["claim"].replace("-", ""), request_id=s["request_id"])
 
 
 def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, *,

@@ -330,7 +330,8 @@ class Model:
         text = lambda sums: {k: fmt(sums[k]) for k in sorted(sums)}  # noqa: E731
         return {
             "professional": professional, "at": at.isoformat(), "known_at": known_at.isoformat(),
-            "total": fmt(sum((p.points for p in counted), Decimal(0))), "cycle": cycle,
+            "total": fmt(sum((p.points for p in counted), Decimal(0))),
+            "recorded": registration.recorded_at <= known_at, "cycle": cycle,
             "by_kind": text(by_kind), "by_network": text(by_network), "by_theme": text(by_theme),
         }
 
@@ -722,8 +723,9 @@ class Model:
             if first != content:
                 return Prediction({"RequestIdReused"})
 
-            def repeat(result: dict) -> None:
-                assert result == {"claim": claim_id, "status": "submitted"}, result
+            def repeat(result: dict) -> None:  # the first result, marked as a repeat of the key
+                assert result == {"claim": claim_id, "status": "submitted",
+                                  "replayed": {**result["replayed"], "request_id": key}}, result
             return Prediction(set(), events=0, apply=repeat)
         errors = self.activity_errors(g["professional"], g["network"], on, today)
 
@@ -1247,6 +1249,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 values = Members().load({"network": network, **given})
                 answer = reader.members(**values)
                 expected_members = {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(),
+                                    "recorded": model.networks[network].recorded_at <= known_at,
                                     "members": model.members(network, at, known_at)}
                 assert answer == expected_members, ("members", network, at_text, known_text, answer, expected_members)
                 assert replay.members(network, at, known_at) == expected_members["members"], ("replay members", network)

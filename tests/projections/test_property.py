@@ -334,6 +334,7 @@ def check_history(engine: str, history: dict[str, Any], data: Any) -> None:
                         replay.balance(professional, at, known_at), (professional, at, known_at)
                 for network in built.networks:
                     expected = {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(),
+                                "recorded": replay.networks[network].recorded_at <= known_at,
                                 "members": replay.members(network, at, known_at)}
                     assert without_behind(reader.members(network, asked_at, asked_known_at)) == expected, \
                         (network, at, known_at)
