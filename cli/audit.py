@@ -6,59 +6,85 @@ import sys
 
 import click
 
-from cli.context import emit, session, storage, table, validate
+from cli.context import (INSTANT_HELP, Group, Progress, chosen_format, emit, example, format_option, output, session, storage,
+                         table, utc, validate)
 from cli.exports import shown
 
 
-@click.group("audit")
+@click.group("audit", cls=Group)
 def audit() -> None:
-    """Replay a professional's history; prove the stored events are unchanged."""
+    """Replay a professional's or a reviewer's history; prove the stored events are unchanged."""
 
 
-@audit.command("history")
-@click.argument("professional")
-@click.option("--known-at", metavar="INSTANT", help="The history as the register knew it at this instant.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
-              help="table (default), json, or csv for a spreadsheet.")
+HISTORY_COLUMNS = ["recorded_at", "type", "role", "actor", "os_user", "claim", "professional", "network", "kind",
+                   "activity_date", "on", "hours", "points", "balance", "text"]
+
+
+@audit.command("history", epilog=example(
+    "studyledger audit history T-1003",
+    "studyledger audit history R-hvos                      # a reviewer's decisions",
+    "studyledger audit history T-1003 --known-at 2026-01-15T09:00:00Z --format csv > t1003.csv"))
+@click.argument("professional", metavar="ID")
+@click.option("--known-at", metavar="INSTANT", help=f"The history as the register knew it at this instant. {INSTANT_HELP}")
+@format_option(extra="; its points column sums to the balance")
 def history(professional: str, known_at: str | None, fmt: str | None) -> None:
-    """Every event concerning PROFESSIONAL, from the event log alone, with the running balance."""
-    import json
+    """Every event concerning a professional or a reviewer ID, from the event log alone.
 
-    from cli.exports import write_csv
+    For a professional: registration, memberships (with their dates), claims (with their
+    activity dates), endorsements given and decisions received, with the running balance;
+    the points column sums to `balance ID --known-at` the last row's instant. For a
+    reviewer: appointment, retirement and every decision they took. Full claim ids, which
+    `claim show` accepts; instants in UTC.
+    """
     from ledger.audit import history as replay
-    from ledger.schemas import Balance
+    from ledger.schemas import History
 
-    values = validate("audit history", {"professional": professional, "known_at": known_at}, schema=Balance())
+    fmt = chosen_format(fmt)
+    values = validate("audit history", {"professional": professional, "known_at": known_at}, schema=History())
     result = storage(lambda: replay(session().ledger(), values["professional"], values["known_at"]))
-    fmt = fmt or ("json" if session().json else "table")
-    columns = ["recorded_at", "type", "role", "actor", "os_user", "claim", "network", "points", "balance", "text"]
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        write_csv(sys.stdout, columns, result["events"])  # formulas neutralised
-    else:
-        rows = [[e["recorded_at"][:19], e["type"], e["role"], e["actor"], (e.get("claim") or "")[:8],
-                 e.get("network") or "", e.get("points") or "", e["balance"]] for e in result["events"]]
-        click.echo(f"History of {shown(professional)}:\n"
-                   + table(rows, ["recorded", "event", "as", "by", "claim", "network", "points", "balance"]))
+    output(result, fmt, lambda: render_history(result), HISTORY_COLUMNS, lambda: result["events"])
 
 
-@audit.command("verify")
+def render_history(result: dict) -> str:
+    who = result.get("professional") or f"reviewer {result['reviewer']}"
+    known = f" as known at {utc(result['known_at'])}" if result["known_at"] else ""
+    if not result["recorded"]:
+        return (f"No events concerning {shown(who)} were recorded by {utc(result['known_at'])}: "
+                "not yet on the register then.")
+    rows = [[utc(e["recorded_at"]), e["type"], e["role"], e["actor"] or "", e.get("claim") or "",
+             e.get("network") or "", e.get("activity_date") or "", e.get("on") or "", e.get("points") or "",
+             e["balance"]] for e in result["events"]]
+    return (f"History of {shown(who)}{known} (instants in UTC):\n"
+            + table(rows, ["recorded", "event", "as", "by", "claim", "network", "activity", "on", "points", "balance"],
+                    right=("points", "balance")))
+
+
+@audit.command("verify", epilog=example("studyledger audit verify",
+                                        'studyledger audit verify --digest "$(studyledger audit digest)"'))
 @click.option("--digest", metavar="X", help="A digest from 'audit digest': prove nothing up to it has changed since.")
 def verify(digest: str | None) -> None:
-    """Check the hash chain over every stored event, and every projection against a fresh replay."""
+    """Check the hash chain and rules 1–10 over every stored event, and every projection against a fresh replay.
+
+    Exit 0 when nothing is wrong, 1 naming every problem found. On a terminal a progress bar
+    and the rate are shown on stderr.
+    """
     from ledger.audit import verify_chain, verify_rules
     from projections.verify import verify as verify_projections
 
     def check() -> dict:
-        report, notes = verify_chain(session().ledger(), digest)
-        problems = list(report.problems)
-        broken = verify_rules(session().ledger())  # also over a broken chain: an edited event may break a rule
-        problems += [str(p) for p in broken]
-        projections = None
-        if report.ok:
-            projections = verify_projections(session().read_models())
-            problems += projections["problems"]
+        ledger = session().ledger()
+        head = ledger.recorder.max_notification_id() or 0
+        # Three passes over the log: the chain, the rules, and the replay the projections are compared with.
+        with Progress("Verifying", 3 * head) as progress:
+            report, notes = verify_chain(ledger, digest, progress=progress.update)
+            problems = list(report.problems)
+            broken = verify_rules(ledger, progress=progress.update)  # also over a broken chain: an edited event may break a rule
+            problems += [str(p) for p in broken]
+            projections = None
+            if report.ok:
+                projections = verify_projections(session().read_models(), progress=progress.update)
+                problems += projections["problems"]
+        progress.done("Verified", report.events_checked)
         return {"ok": not problems, "events_checked": report.events_checked, "problems": problems, "notes": notes,
                 "rules": [p.as_json() for p in broken], "projections_checked": projections is not None}
 
@@ -72,9 +98,13 @@ def verify(digest: str | None) -> None:
         sys.exit(1)
 
 
-@audit.command("digest")
+@audit.command("digest", epilog=example("studyledger audit digest > digest-$(date +%F).txt",
+                                        'studyledger audit verify --digest "$(cat digest-2026-12-01.txt)"'))
 def digest() -> None:
-    """A short digest of the whole history so far: keep it elsewhere, check it later with verify --digest."""
+    """A short digest of the whole history so far: keep it elsewhere, check it later with verify --digest.
+
+    Only the digest is printed on stdout; the advice goes to stderr.
+    """
     from ledger.audit import verify_chain
     from ledger.errors import LedgerError
     from ledger.integrity import digest as make_digest

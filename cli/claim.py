@@ -1,58 +1,72 @@
-"""`studyledger claim submit|endorse|withdraw|amend|show`."""
+"""`studyledger claim submit|endorse|withdraw|amend|show|list`."""
 
 from __future__ import annotations
 
 import click
 
-from cli.context import REQUEST_ID, emit, session, storage, table, validate, write
+from cli.context import (DATE_HELP, REQUEST_ID, Group, chosen_format, example, format_option, output, plural, session,
+                         storage, table, utc, validate, write)
 
 KINDS_HELP = "question | answer | co-construction | facilitation"
+LIST_COLUMNS = ["claim", "request_id", "professional", "professional_name", "network", "network_name", "kind",
+                "activity_date", "hours", "status", "points", "endorsements", "submitted_at"]
+SHOW_COLUMNS = ["claim", "request_id", "professional", "professional_name", "network", "network_name", "kind",
+                "status", "activity_date", "hours", "points", "suggested_points", "submitted_at", "description",
+                "outcome", "practice_change"]
 
 
-@click.group("claim")
+@click.group("claim", cls=Group)
 def claim() -> None:
     """Contribution claims: what a professional did in a network."""
 
 
-@claim.command("submit")
+@claim.command("submit", epilog=example(
+    "studyledger claim submit --professional T-1 --network formatief --kind question --on 2026-03-04 --hours 1.5 \\",
+    '    --description "Asked how others give feedback on drafts" --outcome "Combined two rubrics" \\',
+    "    --request-id t1-2026-03-04"))
 @click.option("--professional", required=True, metavar="ID", help="The claimant.")
 @click.option("--network", required=True, metavar="ID", help="The network the contribution was made in.")
 @click.option("--kind", required=True, metavar="KIND", help=KINDS_HELP)
-@click.option("--on", required=True, metavar="DATE", help="The activity date.")
+@click.option("--on", required=True, metavar="DATE", help=f"The activity date. {DATE_HELP}")
 @click.option("--hours", required=True, metavar="H", help="Hours spent (more than 0, at most 40).")
 @click.option("--description", required=True, metavar="TEXT", help="What the contribution was.")
 @click.option("--outcome", required=True, metavar="TEXT", help="What did it result in?")
 @click.option("--practice-change", metavar="TEXT", help="What do you now do differently in your work?")
 @REQUEST_ID
 def submit(**options: object) -> None:
-    """Submit a claim; prints the claim id."""
+    """Submit a claim; prints the claim id.
+
+    With --request-id KEY the claim can be referred to by KEY as well as by its id.
+    """
     write("claim submit", options, lambda r: r["claim"])
 
 
-@claim.command("endorse")
+@claim.command("endorse", epilog=example('studyledger claim endorse demo-11 --by T-1004 --statement "I was there."'))
 @click.argument("claim")
 @click.option("--by", required=True, metavar="ID", help="The endorsing peer, a member of the claim's network.")
 @click.option("--statement", required=True, metavar="TEXT", help="What the peer vouches for.")
 @REQUEST_ID
 def endorse(**options: object) -> None:
     """A peer endorses CLAIM (an id or the request id it was submitted with)."""
-    write("claim endorse", options, lambda r: f"Claim {r['claim']} endorsed ({r['endorsements']} endorsement(s)).")
+    write("claim endorse", options,
+          lambda r: f"Claim {r['claim']} endorsed; it has {plural(r['endorsements'], 'endorsement')} now.")
 
 
-@claim.command("withdraw")
+@claim.command("withdraw", epilog=example("studyledger claim withdraw t1-2026-03-04 --by T-1"))
 @click.argument("claim")
 @click.option("--by", required=True, metavar="ID", help="The claimant.")
 @REQUEST_ID
 def withdraw(**options: object) -> None:
-    """The claimant withdraws CLAIM."""
+    """The claimant withdraws CLAIM (an id or the request id it was submitted with)."""
     write("claim withdraw", options, lambda r: f"Claim {r['claim']} withdrawn.")
 
 
-@claim.command("amend")
+@claim.command("amend", epilog=example(
+    'studyledger claim amend demo-8 --by T-1002 --practice-change "Students assess each other\'s drafts first."'))
 @click.argument("claim")
 @click.option("--by", required=True, metavar="ID", help="The claimant.")
 @click.option("--kind", metavar="KIND", help=KINDS_HELP)
-@click.option("--on", metavar="DATE", help="The activity date.")
+@click.option("--on", metavar="DATE", help=f"The activity date. {DATE_HELP}")
 @click.option("--hours", metavar="H", help="Hours spent.")
 @click.option("--description", metavar="TEXT")
 @click.option("--outcome", metavar="TEXT")
@@ -66,40 +80,100 @@ def amend(**options: object) -> None:
     write("claim amend", options, lambda r: f"Claim {r['claim']} amended and submitted again.")
 
 
-@claim.command("show")
+@claim.command("show", epilog=example("studyledger claim show demo-11",
+                                      "studyledger claim show 3f2a9c4e-1b7d-4e0a-9c55-0d8e6b1f2a77 --format json"))
 @click.argument("claim")
-def show(claim: str) -> None:
-    """A claim with its endorsements and decisions."""
+@format_option(extra=" (one row, without endorsements and decisions)")
+def show(claim: str, fmt: str | None) -> None:
+    """A claim with its endorsements and decisions.
+
+    CLAIM is its id (as `claim list` and `review queue` print it) or the --request-id it was
+    submitted with.
+    """
     from ledger.schemas import ClaimShow
 
+    fmt = chosen_format(fmt)
     values = validate("claim show", {"claim": claim}, schema=ClaimShow())
     result = storage(lambda: session().reader().claim(values["claim"]))
-    emit(result, render(result))
+    output(result, fmt, lambda: render(result), SHOW_COLUMNS, lambda: [result])
+
+
+@claim.command("list", epilog=example("studyledger claim list --professional T-1002",
+                                      "studyledger claim list --status returned --network formatief-evalueren",
+                                      "studyledger claim list --kind answer --limit 50 --format csv > answers.csv"))
+@click.option("--professional", metavar="ID", help="Only this professional's claims.")
+@click.option("--network", metavar="ID", help="Only claims in this network.")
+@click.option("--status", metavar="STATUS",
+              help="Only claims with this status: submitted | approved | rejected | returned | withdrawn | revoked.")
+@click.option("--kind", metavar="KIND", help=f"Only claims of this kind: {KINDS_HELP}.")
+@click.option("--limit", metavar="N", help="At most N claims (the newest); the header says how many match.")
+@format_option()
+def list_(fmt: str | None, **filters: object) -> None:
+    """Find claims: by professional, network, status and kind, newest first.
+
+    The claim column holds the full id, which `claim show` and the review commands accept.
+    """
+    from ledger.schemas import ClaimList
+
+    fmt = chosen_format(fmt)
+    values = validate("claim list", filters, schema=ClaimList())
+    result = storage(lambda: session().reader().claim_list(**values))
+    output(result, fmt, lambda: render_list(result), LIST_COLUMNS, lambda: result["claims"])
+
+
+def render_list(result: dict) -> str:
+    claims = result["claims"]
+    if not claims:
+        return "No claims match." if not result["total"] else ""
+    rows = [[utc(c["submitted_at"])[:10], c["claim"], c["request_id"] or "", c["professional"],
+             c["professional_name"] or "", c["network"], c["kind"], c["activity_date"], c["hours"], c["status"],
+             c["points"] or ""] for c in claims]
+    shown = (f"{plural(result['total'], 'claim')}" if len(claims) == result["total"]
+             else f"The newest {len(claims)} of {result['total']} claims (--limit)")
+    return (f"{shown}, newest first:\n"
+            + table(rows, ["submitted", "claim", "request id", "professional", "name", "network", "kind", "activity",
+                           "hours", "status", "points"], right=("hours", "points")))
 
 
 def render(c: dict) -> str:
     from cli.exports import shown  # stored text may hold control characters: shown as escapes
 
+    name = f" ({shown(c['professional_name'])})" if c.get("professional_name") else ""
     lines = [
         f"Claim {c['claim']}  [{c['status']}]",
-        f"  professional     {c['professional']}",
+        f"  request id       {shown(c['request_id'] or '-')}",
+        f"  professional     {c['professional']}{name}",
         f"  network          {c['network']}",
         f"  kind             {c['kind']}",
         f"  activity date    {c['activity_date']}   hours {c['hours']}",
-        f"  description      {shown(c['description'])}",
-        f"  outcome          {shown(c['outcome'])}",
-        f"  practice change  {shown(c['practice_change'] or '-')}",
+        wrapped("description", c["description"]),
+        wrapped("outcome", c["outcome"]),
+        wrapped("practice change", c["practice_change"] or "-"),
         f"  points           {c['points'] or '-'} (suggested {c['suggested_points']})",
-        f"  submitted at     {c['submitted_at']}",
+        f"  submitted at     {utc(c['submitted_at'])}",
     ]
     if c["endorsements"]:
-        lines += ["", "Endorsements:", table([[e["by"], e["recorded_at"][:19], e["statement"]] for e in c["endorsements"]],
+        lines += ["", "Endorsements:", table([[e["by"], utc(e["recorded_at"]), e["statement"]] for e in c["endorsements"]],
                                              ["by", "recorded", "statement"])]
     if c["decisions"]:
         lines += ["", "Decisions:", table(
-            [[d["decision"], d["by"], d["recorded_at"][:19], d.get("points") or "", d.get("text") or ""] for d in c["decisions"]],
-            ["decision", "by", "recorded", "points", "text"])]
+            [[d["decision"], d["by"], utc(d["recorded_at"]), d.get("points") or "", d.get("text") or ""]
+             for d in c["decisions"]],
+            ["decision", "by", "recorded", "points", "text"], right=("points",))]
     return "\n".join(lines)
+
+
+def wrapped(label: str, text: str) -> str:
+    """`  label            text`, the text wrapped to the terminal's width under its first line."""
+    import shutil
+    import textwrap
+
+    from cli.exports import shown
+
+    indent = " " * 19
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    return textwrap.fill(shown(text), width=width, initial_indent=f"  {label:<17}", subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 COMMANDS = [claim]

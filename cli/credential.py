@@ -10,19 +10,19 @@ from typing import Any
 
 import click
 
-from cli.context import REQUEST_ID, emit, session, storage, validate
+from cli.context import DATE_HELP, INSTANT_HELP, REQUEST_ID, Group, emit, example, session, storage, validate
 from cli.keys import KEY_FILE
 
 
-@click.group("credential")
+@click.group("credential", cls=Group)
 def credential() -> None:
     """Signed Open Badges 3.0 credentials that a professional carries elsewhere."""
 
 
-@credential.command("issue")
+@credential.command("issue", epilog=example("studyledger credential issue T-1003 --at 2026-12-31 --out t-1003.json"))
 @click.argument("professional")
-@click.option("--at", metavar="DATE", help="The cycle containing this date, activities up to it (default: today).")
-@click.option("--known-at", metavar="INSTANT", help="As the register knew it at this instant (default: now).")
+@click.option("--at", metavar="DATE", help=f"The cycle containing this date, activities up to it (default: today). {DATE_HELP}")
+@click.option("--known-at", metavar="INSTANT", help=f"As the register knew it at this instant (default: now). {INSTANT_HELP}")
 @click.option("--out", metavar="FILE", help="Write the credential to FILE (default: stdout).")
 @KEY_FILE
 @REQUEST_ID
@@ -71,7 +71,8 @@ def _open_out(path: str) -> Any:
         raise InvalidInput(f"Invalid input: --out {path}: cannot write there ({error.strerror}).") from None
 
 
-@credential.command("verify")
+@credential.command("verify", epilog=example("studyledger credential verify t-1003.json",
+                                             "studyledger credential verify t-1003.json --keys keys.json"))
 @click.argument("file", metavar="FILE")
 @click.option("--keys", "keys_file", metavar="FILE",
               help="The register's keys as 'studyledger keys show --format json' printed them, instead of the store.")

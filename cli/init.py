@@ -2,10 +2,12 @@
 
 import click
 
-from cli.context import emit, session, storage
+from cli.context import Command, emit, example, session, storage
 
 
-@click.command("init")
+@click.command("init", cls=Command, epilog=example(
+    "studyledger init", "studyledger --db /srv/register/studyledger.db init",
+    "studyledger --db postgresql://studyledger@db.example/register init"))
 def init() -> None:
     """Create the store: the event table and the read models' tables. Safe to run again."""
     from ledger.ids import backfill

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.context import REQUEST_ID, emit, session, storage, table, validate
+from cli.context import (REQUEST_ID, Group, chosen_format, emit, example, format_option, output, session, storage, table,
+                         validate)
 
 KEY_FILE = click.option(
     "--key-file", envvar="STUDYLEDGER_SIGNING_KEY", metavar="PATH", default="studyledger-signing.key",
@@ -12,12 +13,13 @@ KEY_FILE = click.option(
 )
 
 
-@click.group("keys")
+@click.group("keys", cls=Group)
 def keys() -> None:
     """The register's key pair that signs its credentials; the public keys are recorded as events."""
 
 
-@keys.command("init")
+@keys.command("init", epilog=example(
+    'studyledger keys init --key-file /etc/studyledger/signing.key --issuer-name "Register of Teachers"'))
 @KEY_FILE
 @click.option("--issuer-name", metavar="NAME", help="The register's name in its credentials (default: Studyledger register).")
 @click.option("--issuer-url", metavar="URL", help="The register's web address, shown in its credentials.")
@@ -33,7 +35,7 @@ def init(**options: object) -> None:
                  "anyone else can read.")
 
 
-@keys.command("rotate")
+@keys.command("rotate", epilog=example("studyledger keys rotate --key-file /etc/studyledger/signing.key"))
 @KEY_FILE
 @REQUEST_ID
 def rotate(**options: object) -> None:
@@ -46,22 +48,18 @@ def rotate(**options: object) -> None:
                  f"{result['retired']} is no longer valid from then on.")
 
 
-@keys.command("show")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None, help="table (default) or json.")
+@keys.command("show", epilog=example("studyledger keys show", "studyledger keys show --format json > keys.json"))
+@format_option()
 def show(fmt: str | None) -> None:
     """The register's keys with their validity: what a verifier outside the register needs."""
-    import json
-
     from ledger.keys import _key_json, key_table
 
+    fmt = chosen_format(fmt)
     result = {"keys": [_key_json(k) for k in storage(lambda: key_table(session().ledger()))]}
-    fmt = fmt or ("json" if session().json else "table")
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
-        return
     rows = [[k["public_key"], k["valid_from"][:19], (k["valid_until"] or "")[:19] or "(in use)"] for k in result["keys"]]
-    click.echo(table(rows, ["public key (did:key:…)", "valid from", "valid until"]) if rows
-               else "The register has no signing key; run 'studyledger keys init'.")
+    output(result, fmt, lambda: table(rows, ["public key (did:key:…)", "valid from", "valid until"]) if rows
+           else "The register has no signing key; run 'studyledger keys init'.",
+           ["public_key", "valid_from", "valid_until"], lambda: result["keys"])
 
 
 COMMANDS = [keys]

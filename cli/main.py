@@ -40,6 +40,11 @@ class StudyledgerGroup(click.Group):
             where = error.ctx.command_path if error.ctx else "studyledger"
             message = error.format_message()
             message += "" if message.endswith((".", "?")) else "."
+            if isinstance(error, click.NoSuchOption) and error.option_name in ("--json", "--db"):
+                # A global option after the command: say where it goes.
+                message += (f" {error.option_name} is a global option: put it before the command, e.g. "
+                            f"'studyledger {error.option_name}{' URL' if error.option_name == '--db' else ''} "
+                            f"{where.partition(' ')[2]} …'.")
             fail(f"{message} See '{where} --help'.", 2, "usage", as_json=as_json)
             sys.exit(2)
         except click.ClickException as error:
@@ -97,6 +102,19 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
 
     Professionals claim contributions to their networks, peers endorse them, reviewers of
     the register decide and award points. Every act is an immutable event.
+
+    DATE is YYYY-MM-DD; INSTANT is ISO 8601 with a time zone (2026-01-15T09:00:00Z) or a
+    date, meaning the end of that day in UTC. Every read takes --format table|json|csv.
+
+    \b
+    Exit codes: 0 done; 1 refused by a ledger rule (or a check found a problem);
+    2 invalid input or usage; 3 conflict with a concurrent change, safe to retry;
+    4 storage unavailable or failing.
+
+    \b
+    Example:
+      studyledger demo
+      studyledger --db /srv/register/studyledger.db --json balance T-1003
     """
     factory = ctx.obj if callable(ctx.obj) else None
     session = Session(db=db, json=as_json, ledger_factory=factory)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import click
 
-from cli.context import emit, session, storage, validate, write
+from cli.context import (DATE_HELP, Group, chosen_format, example, format_option, output, session, storage, validate,
+                         write)
 
 
-@click.group("policy")
+@click.group("policy", cls=Group)
 def policy() -> None:
     """The register's rules, versioned by the date from which they apply."""
 
 
-@policy.command("adopt")
-@click.option("--effective-from", required=True, metavar="DATE", help="First day the new terms apply (YYYY-MM-DD).")
+@policy.command("adopt", epilog=example(
+    "studyledger policy adopt --effective-from 2026-01-01 --cap co-construction=10 --min-endorsements 2"))
+@click.option("--effective-from", required=True, metavar="DATE", help=f"First day the new terms apply. {DATE_HELP}")
 @click.option("--points-per-hour", metavar="X", help="Suggested points per hour of activity.")
 @click.option("--cap", multiple=True, metavar="KIND=N", help="Most points one claim of KIND may receive (repeatable).")
 @click.option("--min-endorsements", metavar="N", help="Endorsements a claim needs before approval.")
@@ -25,21 +27,23 @@ def adopt(**options: object) -> None:
     write("policy adopt", options, lambda r: f"Policy adopted, in force from {r['effective_from']}.\n" + describe(r))
 
 
-@policy.command("cancel")
-@click.option("--effective-from", required=True, metavar="DATE", help="The version to withdraw: the one taking effect then.")
+@policy.command("cancel", epilog=example("studyledger policy cancel --effective-from 2062-01-01"))
+@click.option("--effective-from", required=True, metavar="DATE", help=f"The version to withdraw: the one taking effect then. {DATE_HELP}")
 @click.option("--request-id", metavar="KEY", help="Idempotency key: repeating the command with it writes nothing.")
 def cancel(**options: object) -> None:
     """Withdraw a policy version that is not yet in force (a correction)."""
     write("policy cancel", options, lambda r: f"The policy version of {r['policy']} is cancelled.")
 
 
-@policy.command("show")
-@click.option("--at", metavar="DATE", help="The date whose terms to show (default: today).")
-def show(at: str | None) -> None:
+@policy.command("show", epilog=example("studyledger policy show --at 2025-06-01", "studyledger policy show --format csv"))
+@click.option("--at", metavar="DATE", help=f"The date whose terms to show (default: today). {DATE_HELP}")
+@format_option()
+def show(at: str | None, fmt: str | None) -> None:
     """The terms in force on a date."""
     from ledger.app import terms_json
     from ledger.schemas import PolicyShow
 
+    fmt = chosen_format(fmt)
     values = validate("policy show", {"at": at}, schema=PolicyShow())
 
     def read() -> dict:
@@ -48,7 +52,16 @@ def show(at: str | None) -> None:
         return {"at": day.isoformat(), **terms_json(ledger.policy_terms(day))}
 
     result = storage(read)
-    emit(result, f"Policy in force on {result['at']}:\n" + describe(result))
+    output(result, fmt, lambda: f"Policy in force on {result['at']}:\n" + describe(result),
+           ["at", "setting", "value"], lambda: settings(result))
+
+
+def settings(terms: dict) -> list[dict]:
+    """The terms as rows of (setting, value), caps as cap.KIND."""
+    rows = [{"setting": "effective_from", "value": terms["effective_from"] or ""}]
+    rows += [{"setting": k, "value": terms[k]} for k in ("points_per_hour", "min_endorsements", "cycle_years", "norm")]
+    rows += [{"setting": f"cap.{kind}", "value": cap} for kind, cap in terms["caps"].items()]
+    return [{"at": terms["at"], **row} for row in rows]
 
 
 def describe(terms: dict) -> str:

@@ -2,30 +2,31 @@
 
 import click
 
-from cli.context import REQUEST_ID, write
+from cli.context import DATE_HELP, REQUEST_ID, Group, example, write
 
 
 
 
-@click.group("professional")
+@click.group("professional", cls=Group)
 def professional() -> None:
     """Professionals on the register."""
 
 
-@professional.command("register")
+@professional.command("register", epilog=example(
+    'studyledger professional register T-1 --name "Anouk de Vries" --group teacher-secondary --registered-on 2023-09-01'))
 @click.argument("id")
 @click.option("--name", required=True, help="Full name.")
 @click.option("--group", required=True, help="Professional group, e.g. teacher-secondary or nurse.")
-@click.option("--registered-on", metavar="DATE", help="Registration date (default: today); cycles count from it.")
+@click.option("--registered-on", metavar="DATE", help=f"Registration date (default: today); cycles count from it. {DATE_HELP}")
 @REQUEST_ID
 def register(**options: object) -> None:
     """Register professional ID."""
     write("professional register", options, lambda r: f"Professional {r['professional']} registered on {r['registered_on']}.")
 
 
-@professional.command("deregister")
+@professional.command("deregister", epilog=example("studyledger professional deregister T-1 --on 2026-08-31"))
 @click.argument("id")
-@click.option("--on", required=True, metavar="DATE", help="Last day on the register.")
+@click.option("--on", required=True, metavar="DATE", help=f"Last day on the register. {DATE_HELP}")
 @REQUEST_ID
 def deregister(**options: object) -> None:
     """Deregister professional ID: no new claims or endorsements after that date."""
@@ -33,7 +34,7 @@ def deregister(**options: object) -> None:
           + (f" Memberships ended: {', '.join(r['memberships_ended'])}." if r.get("memberships_ended") else ""))
 
 
-@professional.command("reinstate")
+@professional.command("reinstate", epilog=example("studyledger professional reinstate T-1"))
 @click.argument("id")
 @REQUEST_ID
 def reinstate(**options: object) -> None:

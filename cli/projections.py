@@ -9,10 +9,10 @@ import threading
 
 import click
 
-from cli.context import emit, session, storage, table
+from cli.context import Group, Progress, chosen_format, emit, example, format_option, output, session, storage, table
 
 
-@click.group("projections")
+@click.group("projections", cls=Group)
 def projections() -> None:
     """Read models: how far they are, catching up, rebuilding, verifying.
 
@@ -22,41 +22,53 @@ def projections() -> None:
     """
 
 
-@projections.command("status")
-def status() -> None:
+@projections.command("status", epilog=example("studyledger projections status", "studyledger projections status --format csv"))
+@format_option()
+def status(fmt: str | None) -> None:
     """Each projection's position and how many events it is behind."""
+    fmt = chosen_format(fmt)
     result = storage(lambda: session().read_models().status())
     rows = [[p["name"], str(p["generation"]), str(p["position"]), str(p["lag"])] for p in result["projections"]]
-    emit(result, f"Ledger head: event {result['head']}\n" + table(rows, ["projection", "generation", "position", "lag"]))
+    output(result, fmt, lambda: f"Ledger head: event {result['head']}\n"
+           + table(rows, ["projection", "generation", "position", "lag"], right=("generation", "position", "lag")),
+           ["head", "name", "generation", "position", "lag"],
+           lambda: [{"head": result["head"], **p} for p in result["projections"]])
 
 
-@projections.command("catch-up")
+@projections.command("catch-up", epilog=example("studyledger projections catch-up", "studyledger projections catch-up claims"))
 @click.argument("name", required=False)
 def catch_up(name: str | None) -> None:
-    """Apply new events to every projection (or NAME)."""
+    """Apply new events to every projection (or NAME).
+
+    NAME is one of balances, memberships, claims. Exit 3 when another catch-up or rebuild of
+    it is running (harmless for a scheduler).
+    """
     result = storage(lambda: session().read_models().catch_up(name))
     applied = ", ".join(f"{n} +{k}" for n, k in result["applied"].items())
     emit(result, f"Caught up to event {result['head']} ({applied}).")
 
 
-@projections.command("rebuild")
+@projections.command("rebuild", epilog=example("studyledger projections rebuild", "studyledger projections rebuild claims"))
 @click.argument("name", required=False)
 def rebuild(name: str | None) -> None:
-    """Replay every event into fresh tables (all projections, or NAME) and switch over atomically."""
+    """Replay every event into fresh tables (all projections, or NAME) and switch over atomically.
+
+    NAME is one of balances, memberships, claims. On a terminal a progress bar and the rate
+    are shown on stderr. Exit 3 when another catch-up or rebuild of it is running.
+    """
     models = session().read_models()
 
     def run() -> dict:
-        if not sys.stderr.isatty() or session().json:
-            return models.rebuild(name)
-        total = models.head()
-        with click.progressbar(length=max(total, 1), label="Rebuilding", file=sys.stderr) as bar:
-            return models.rebuild(name, progress=bar.update)
+        with Progress("Rebuilding", models.head()) as progress:
+            result = models.rebuild(name, progress=progress.update)
+        progress.done("Replayed", result["head"])
+        return result
 
     result = storage(run)
     emit(result, f"Rebuilt {', '.join(result['rebuilt'])} from {result['head']} events.")
 
 
-@projections.command("run")
+@projections.command("run", epilog=example("studyledger projections run", "studyledger projections run --interval 2"))
 @click.option("--interval", type=click.FloatRange(0.05, 3600), default=None, metavar="SECONDS",
               help="How often to look for new events without a notification "
                    "(default 0.5 on SQLite; 10 on PostgreSQL, which also wakes on NOTIFY).")
@@ -85,12 +97,22 @@ def run(interval: float | None) -> None:
     emit({"stopped": True, "position": position}, f"Stopped at event {position}.")
 
 
-@projections.command("verify")
+@projections.command("verify", epilog=example("studyledger projections verify || studyledger projections rebuild"))
 def verify() -> None:
-    """Compare every projection with a fresh in-memory replay of the events; exit 1 on a difference."""
+    """Compare every projection with a fresh in-memory replay of the events; exit 1 on a difference.
+
+    On a terminal a progress bar and the rate are shown on stderr.
+    """
     from projections.verify import verify as check
 
-    result = storage(lambda: check(session().read_models()))
+    def run() -> dict:
+        models = session().read_models()
+        with Progress("Replaying", models.head()) as progress:
+            result = check(models, progress=progress.update)
+        progress.done("Replayed", result["position"])
+        return result
+
+    result = storage(run)
     lines = [f"Checked {', '.join(result['projections'])} at event {result['position']}:"]
     lines += [f"  {p}" for p in result["problems"]] or ["  no differences."]
     emit(result, "\n".join(lines))

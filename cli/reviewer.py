@@ -2,34 +2,34 @@
 
 import click
 
-from cli.context import REQUEST_ID, write
+from cli.context import DATE_HELP, REQUEST_ID, Group, example, write
 
 
-@click.group("reviewer")
+@click.group("reviewer", cls=Group)
 def reviewer() -> None:
     """Reviewers of the register, who decide on claims."""
 
 
-@reviewer.command("appoint")
+@reviewer.command("appoint", epilog=example('studyledger reviewer appoint R-1 --name "Hanneke Vos" --on 2024-01-01'))
 @click.argument("id")
 @click.option("--name", required=True, help="Full name.")
-@click.option("--on", metavar="DATE", help="First day of the appointment (default: today).")
+@click.option("--on", metavar="DATE", help=f"First day of the appointment (default: today). {DATE_HELP}")
 @REQUEST_ID
 def appoint(**options: object) -> None:
     """Appoint reviewer ID."""
     write("reviewer appoint", options, lambda r: f"Reviewer {r['reviewer']} appointed on {r['on']}.")
 
 
-@reviewer.command("retire")
+@reviewer.command("retire", epilog=example("studyledger reviewer retire R-1 --on 2027-01-01"))
 @click.argument("id")
-@click.option("--on", required=True, metavar="DATE", help="From this date the reviewer decides no more.")
+@click.option("--on", required=True, metavar="DATE", help=f"From this date the reviewer decides no more. {DATE_HELP}")
 @REQUEST_ID
 def retire(**options: object) -> None:
     """Retire reviewer ID."""
     write("reviewer retire", options, lambda r: f"Reviewer {r['reviewer']} retires on {r['on']}.")
 
 
-@reviewer.command("reinstate")
+@reviewer.command("reinstate", epilog=example("studyledger reviewer reinstate R-1"))
 @click.argument("id")
 @REQUEST_ID
 def reinstate(**options: object) -> None:

@@ -320,8 +320,9 @@ class Claim(LedgerAggregate):
         cap = policy.cap(self.kind)
         if not Decimal(0) < points_awarded <= cap:
             raise PointsOutOfRange(
-                f"{format_points(points_awarded)} points is not more than 0 and at most "
-                f"{format_points(cap)}, the cap for one claim of kind {self.kind}"
+                f"{format_points(points_awarded)} point{'' if points_awarded == 1 else 's'} is more than {format_points(cap)}, the cap for one "
+                f"claim of kind {self.kind}" if points_awarded > cap else
+                f"an approval awards more than 0 points, not {format_points(points_awarded)}"
             )
         if not rationale.strip():
             raise RationaleRequired("an approval needs a rationale")

@@ -8,10 +8,10 @@ of `ledger.integrity` over the stored rows and compares it with the seals.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.errors import UnknownProfessional
@@ -21,11 +21,26 @@ from ledger.integrity import SEALS_TABLE, Report, Row, check_chain, parse_digest
 from ledger.rules_check import RuleProblem, check_rules
 
 PAGE = 5000
+T = TypeVar("T")
 
 
 def history(ledger: Ledger, professional: str, known_at: datetime | None = None) -> dict[str, Any]:
-    """Every event concerning `professional`, in recorded order, with the running balance."""
-    ledger._professional(professional)  # rule 1: refer only to what exists
+    """Every event concerning `professional` — a professional's or a reviewer's id — in recorded order,
+    with the running balance.
+
+    As known at an instant before the id was recorded, the history is empty and says so
+    (`"recorded": false`), as `balance` and `network members` do: the id is known now, only not then.
+    """
+    from domain.professional import Professional
+    from domain.reviewer import Reviewer
+
+    roles = {}  # rule 1: refer only to what exists
+    if ledger._find(Professional, Professional.create_id(professional)) is not None:
+        roles["professional"] = professional
+    if ledger._find(Reviewer, Reviewer.create_id(professional)) is not None:
+        roles["reviewer"] = professional
+    if not roles:
+        raise UnknownProfessional(f"no professional or reviewer '{professional}' is registered")
     claims: set[UUID] = set()
     balance = Decimal(0)
     entries: list[dict[str, Any]] = []
@@ -40,10 +55,8 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
         entry.pop("_amount", None)
         entry["balance"] = format_points(balance)
         entries.append(entry)
-    if not entries:
-        raise UnknownProfessional(f"no professional '{professional}' was registered by {known_at.isoformat()}"
-                                  if known_at else f"no professional '{professional}' is registered")
-    return {"professional": professional, "known_at": known_at.isoformat() if known_at else None, "events": entries}
+    recorded = any(e["type"] in ("ProfessionalRegistered", "ReviewerAppointed") for e in entries)
+    return {**roles, "known_at": known_at.isoformat() if known_at else None, "recorded": recorded, "events": entries}
 
 
 def _concerning(event: Any, professional: str, claims: set[UUID]) -> dict[str, Any] | None:
@@ -91,6 +104,11 @@ def _concerning(event: Any, professional: str, claims: set[UUID]) -> dict[str, A
     if event.actor == professional and name in ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked"):
         entry = {**base, "role": "reviewer", "claim": claim,
                  "text": getattr(event, "rationale", None) or event.reason}
+        for key, attribute in (("professional", "professional_id"), ("network", "network_id")):
+            if getattr(event, attribute, None) is not None:
+                entry[key] = getattr(event, attribute)
+        if getattr(event, "activity_date", None) is not None:
+            entry["activity_date"] = _day(event.activity_date)
         if name in ("Claim.Approved", "Claim.Revoked"):
             entry["points"] = format_points(event.points if name == "Claim.Approved" else -event.points)
         return entry
@@ -109,13 +127,29 @@ def _day(value: Any) -> str | None:
 # --- the rules -------------------------------------------------------------------------
 
 
-def verify_rules(ledger: Ledger) -> list[RuleProblem]:
+def verify_rules(ledger: Ledger, progress: Callable[[int], None] | None = None) -> list[RuleProblem]:
     """SPEC §5: rules 1–10 re-checked over the whole log by `ledger.rules_check`, apart from the aggregates.
 
     An event that no longer decodes (changed in the database) is left out here: the chain check
-    names it.
+    names it. `progress(n)` is told of every n events read (the CLI shows a progress bar).
     """
-    return check_rules(_decoded(ledger))
+    return check_rules(counted(_decoded(ledger), progress))
+
+
+def counted(items: Iterable[T], progress: Callable[[int], None] | None, every: int = 1000) -> Iterator[T]:
+    """`items` as they are, telling `progress` how many went by, every `every` items and at the end."""
+    if progress is None:
+        yield from items
+        return
+    n = 0
+    for item in items:
+        yield item
+        n += 1
+        if n == every:
+            progress(n)
+            n = 0
+    if n:
+        progress(n)
 
 
 def _decoded(ledger: Ledger) -> Iterator[tuple[int, Any]]:
@@ -195,10 +229,12 @@ def _head(ledger: Ledger) -> int:
     return max(int(row["events"] or 0), int(row["seals"] or 0))
 
 
-def verify_chain(ledger: Ledger, digest_text: str | None = None) -> tuple[Report, list[str]]:
-    """The chain over every stored event; with a digest, also that history up to it is unchanged."""
+def verify_chain(ledger: Ledger, digest_text: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[Report, list[str]]:
+    """The chain over every stored event; with a digest, also that history up to it is unchanged.
+    `progress(n)` is told of every n events checked."""
     head = _head(ledger)
-    report = check_chain(_rows(ledger, head), _seals(ledger, head))
+    report = check_chain(counted(_rows(ledger, head), progress), _seals(ledger, head))
     notes: list[str] = []
     if digest_text is not None:
         position, prefix = parse_digest(digest_text)

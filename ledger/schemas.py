@@ -348,6 +348,33 @@ class Members(When):
     network = Identifier(required=True)
 
 
+class History(Schema):
+    """`audit history`: a professional's or a reviewer's id, as known at an instant."""
+
+    professional = Identifier(required=True)
+    known_at = Instant(load_default=None)
+
+
+CLAIM_STATUSES = ("submitted", "approved", "rejected", "returned", "withdrawn", "revoked")
+
+
+class ReviewQueue(Schema):
+    network = Identifier(load_default=None)
+    group = Identifier(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS, error=f"must be one of {', '.join(KINDS)}"))
+    older_than = WholeNumber(0, 100_000, load_default=None)
+    limit = WholeNumber(1, 1_000_000, load_default=None)
+
+
+class ClaimList(Schema):
+    professional = Identifier(load_default=None)
+    network = Identifier(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        CLAIM_STATUSES, error=f"must be one of {', '.join(CLAIM_STATUSES)}"))
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS, error=f"must be one of {', '.join(KINDS)}"))
+    limit = WholeNumber(1, 1_000_000, load_default=None)
+
+
 # A PostgreSQL schema name from `--db …?schema=`: it is an SQL identifier, which cannot be sent as
 # a bound parameter, and some statements quote it by hand — so only a plain name is accepted. Lower
 # case only: the read models name it unquoted in search_path, where PostgreSQL folds it to lower case

@@ -77,8 +77,8 @@ class Scenario:
         kind = {"approve": "ClaimApproved", "reject": "ClaimRejected", "return": "ClaimReturned",
                 "revoke": "ClaimRevoked"}[verb]
         entry = {"type": kind, "role": role, "actor": reviewer, "claim": self.claims[key]} if role else None
-        if entry and role == "claimant" and verb in ("approve", "revoke"):
-            entry["network"] = "care"  # a posting: with its network
+        if entry and verb in ("approve", "revoke"):
+            entry["network"] = "care"  # a posting: with its network (also in a reviewer's history)
         self.do(*args, entry=entry, delta=delta)
 
 
@@ -204,8 +204,17 @@ def test_known_at_cuts_the_history(run: Any, scenario: Scenario) -> None:
 
 def test_history_before_p_was_registered_and_of_unknown_professionals(run: Any, scenario: Scenario) -> None:
     first = datetime.fromisoformat(scenario.expected[0]["recorded_at"])
-    before = run("audit", "history", P, "--known-at", (first - timedelta(seconds=1)).isoformat())
-    assert before.exit_code == 1 and before.stdout == "" and P in before.stderr
+    # P is known now, but was not yet on the register then: an empty history that says so, as balance and
+    # network members answer for that instant (not a refusal)
+    instant = first - timedelta(seconds=1)
+    before = run("audit", "history", P, "--known-at", instant.isoformat())
+    assert (before.exit_code, before.stderr) == (0, "")
+    assert before.stdout == (f"No events concerning {P} were recorded by {instant:%Y-%m-%dT%H:%M:%S}Z: "
+                             "not yet on the register then.\n")
+    document = history(run, P, "--known-at", instant.isoformat())
+    assert (document["recorded"], document["events"]) == (False, [])
+    balance = ok(run("--json", "balance", P, "--known-at", instant.isoformat())).json()
+    assert (balance["recorded"], balance["total"], balance["cycle"]) == (False, "0", None)
     unknown = run("audit", "history", "NOBODY")
     assert unknown.exit_code == 1, unknown.stdout
     assert unknown.stdout == "" and "NOBODY" in unknown.stderr and "Traceback" not in unknown.stderr

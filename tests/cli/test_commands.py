@@ -247,13 +247,14 @@ def test_network_join_leave_and_members_at_a_date(run):
     assert members("2025-07-01") == ["R-1", "R-2", "R-3"]  # re-joined
     assert members("2026-01-01") == ["R-1", "R-2"]
     assert ok(run("network", "members", "wound-care", "--at", "2025-03-01")).stdout == (
-        "Members of wound-care on 2025-03-01 (2):\n  R-1\n  R-3\n"
+        "Members of wound-care on 2025-03-01, as known at 2026-06-15T12:00:00Z (2):\n  R-1\n  R-3\n"
     )
     assert ok(run("network", "members", "wound-care", "--at", "2020-01-01")).stdout == (
-        "Members of wound-care on 2020-01-01 (0):\n  (none)\n"
+        "Members of wound-care on 2020-01-01, as known at 2026-06-15T12:00:00Z (0):\n  (none)\n"
     )
     default = ok(run("--json", "network", "members", "wound-care")).json()
-    assert default == {"network": "wound-care", "at": "2026-06-15", "known_at": T0, "members": ["R-1", "R-2"]}
+    assert default == {"network": "wound-care", "at": "2026-06-15", "known_at": T0, "recorded": True,
+                       "members": ["R-1", "R-2"]}
 
 
 def test_network_members_known_at_shows_what_was_recorded_by_then(run, clock):
@@ -267,13 +268,14 @@ def test_network_members_known_at_shows_what_was_recorded_by_then(run, clock):
         return ok(run("--json", "network", "members", "wound-care", "--at", at, "--known-at", known_at)).json()
 
     assert members("2025-03-01", "2026-06-16T11:59:59Z") == {
-        "network": "wound-care", "at": "2025-03-01", "known_at": "2026-06-16T11:59:59+00:00",
+        "network": "wound-care", "at": "2025-03-01", "known_at": "2026-06-16T11:59:59+00:00", "recorded": True,
         "members": ["R-1", "R-2", "R-3"],
     }
     assert members("2025-03-01", "2026-06-16T12:00:00Z")["members"] == ["R-1", "R-3"]
     assert members("2025-08-01", "2026-06-16T12:00:00Z")["members"] == ["R-1", "R-3"]
     assert members("2025-08-01", "2026-06-17T12:00:00Z")["members"] == ["R-1", "R-2", "R-3"]
-    assert members("2025-08-01", "2026-06-15T11:59:59Z")["members"] == []  # before anything was recorded
+    before = members("2025-08-01", "2026-06-15T11:59:59Z")  # before anything was recorded
+    assert (before["members"], before["recorded"]) == ([], False)
     # an instant in another time zone is the same instant
     assert members("2025-03-01", "2026-06-16T14:00:00+02:00")["members"] == ["R-1", "R-3"]
 
@@ -309,8 +311,11 @@ def test_claim_show_json_shape(run, clock):
     no_floats(shown)
     assert shown == {
         "claim": claim,
+        "request_id": None,
         "professional": "R-1",
+        "professional_name": "Rosa Smit",
         "network": "wound-care",
+        "network_name": "Wondzorg",
         "kind": "answer",
         "status": "approved",
         "activity_date": "2025-03-04",
@@ -331,7 +336,7 @@ def test_claim_show_json_shape(run, clock):
         ],
     }
     human = ok(run("claim", "show", claim)).stdout
-    assert human.startswith(f"Claim {claim}  [approved]\n  professional     R-1\n")
+    assert human.startswith(f"Claim {claim}  [approved]\n  request id       -\n  professional     R-1 (Rosa Smit)\n")
     assert "  points           3.25 (suggested 3)\n" in human
     assert "Endorsements:" in human and "Decisions:" in human
 
@@ -340,7 +345,7 @@ def test_claim_endorse(run, store):
     register_basics(run)
     claim = submit(run)
     assert ok(run("claim", "endorse", claim, "--by", "R-2", "--statement", "Yes")).stdout == (
-        f"Claim {claim} endorsed (1 endorsement(s)).\n"
+        f"Claim {claim} endorsed; it has 1 endorsement now.\n"
     )
     assert ok(run("--json", "claim", "endorse", claim, "--by", "R-3", "--statement", "Also")).json() == {
         "claim": claim, "status": "submitted", "endorsements": 2,
@@ -355,7 +360,7 @@ def test_claim_withdraw(run):
     shown = ok(run("--json", "claim", "show", claim)).json()
     assert shown["status"] == "withdrawn"
     assert shown["decisions"] == [{"decision": "withdrawn", "by": "R-1", "recorded_at": T0}]
-    assert ok(run("--json", "review", "queue")).json() == {"claims": []}
+    assert ok(run("--json", "review", "queue")).json() == {"total": 0, "claims": []}
 
 
 def test_claim_amend_after_return(run, clock):
@@ -407,22 +412,29 @@ def test_review_queue_oldest_first_with_endorsement_counts_and_suggested_points(
     ok(run("review", "reject", decided, "--reviewer", "V-1", "--reason", "Not a facilitation"))
     queue = ok(run("--json", "review", "queue")).json()
     no_floats(queue)
-    common = {"professional": "R-1", "network": "wound-care", "min_endorsements": 1}
-    assert queue == {"claims": [
-        {"claim": first, "kind": "answer", "activity_date": "2026-01-10", "endorsements": 1,
+    common = {"request_id": None, "professional": "R-1", "professional_name": "Rosa Smit", "network": "wound-care",
+              "network_name": "Wondzorg", "min_endorsements": 1}
+    assert queue == {"total": 3, "claims": [
+        {"claim": first, "kind": "answer", "activity_date": "2026-01-10", "hours": "2.5", "endorsements": 1,
          "suggested_points": "2.5", "submitted_at": T0, **common},
-        {"claim": second, "kind": "question", "activity_date": "2025-02-01", "endorsements": 0,
+        {"claim": second, "kind": "question", "activity_date": "2025-02-01", "hours": "5", "endorsements": 0,
          "suggested_points": "2", "submitted_at": "2026-06-16T12:00:00+00:00", **common},  # capped at 2
-        {"claim": third, "kind": "co-construction", "activity_date": "2025-09-01", "endorsements": 2,
+        {"claim": third, "kind": "co-construction", "activity_date": "2025-09-01", "hours": "7.75", "endorsements": 2,
          "suggested_points": "7.75", "submitted_at": "2026-06-17T12:00:00+00:00", **common},
     ]}
-    lines = ok(run("review", "queue")).stdout.splitlines()
-    assert lines[0].split() == ["submitted", "claim", "professional", "network", "kind", "endorsed", "suggested"]
-    assert [line.split() for line in lines[2:]] == [
-        ["2026-06-15", first, "R-1", "wound-care", "answer", "1/1", "2.5"],
-        ["2026-06-16", second, "R-1", "wound-care", "question", "0/1", "2"],
-        ["2026-06-17", third, "R-1", "wound-care", "co-construction", "2/1", "7.75"],
-    ]
+    assert ok(run("review", "queue")).stdout == (
+        "3 claims waiting, oldest first:\n"
+        "submitted   claim                                 request id  professional  name       network     kind     "
+        "        activity    hours  endorsements  suggested\n"
+        "----------  ------------------------------------  ----------  ------------  ---------  ----------  ---------"
+        "------  ----------  -----  ------------  ---------\n"
+        f"2026-06-15  {first}              R-1           Rosa Smit  wound-care  answer           2026-01-10    2.5"
+        "  1 (1 needed)        2.5\n"
+        f"2026-06-16  {second}              R-1           Rosa Smit  wound-care  question         2025-02-01      5"
+        "  0 (1 needed)          2\n"
+        f"2026-06-17  {third}              R-1           Rosa Smit  wound-care  co-construction  2025-09-01   7.75"
+        "  2 (1 needed)       7.75\n"
+    )
 
 
 def test_review_approve_defaults_to_the_suggested_points(run, store):
@@ -442,7 +454,7 @@ def test_review_approve_defaults_to_the_suggested_points(run, store):
         f"Claim {chosen} approved: 1.25 points.\n"
     )
     assert ok(run("--json", "balance", "R-1")).json()["total"] == "7.75"
-    assert ok(run("--json", "review", "queue")).json() == {"claims": []}
+    assert ok(run("--json", "review", "queue")).json() == {"total": 0, "claims": []}
 
 
 def test_review_reject(run):
@@ -502,6 +514,7 @@ def test_balance_json_shape(run, clock):
         "at": "2026-06-17",
         "known_at": "2026-06-17T12:00:00+00:00",
         "total": "6.25",
+        "recorded": True,
         "cycle": {"start": "2026-03-01", "end": "2030-02-28", "points": "3.75", "norm": "160",
                   "shortfall": "156.25"},
         "by_kind": {"answer": "2.5", "facilitation": "2.25", "question": "1.5"},
@@ -513,16 +526,16 @@ def test_balance_json_shape(run, clock):
         "  total   6.25\n"
         "  cycle   2026-03-01 – 2030-02-28: 3.75 of 160 (shortfall 156.25)\n"
         "  by kind:\n"
-        "    answer                       2.5\n"
-        "    facilitation                 2.25\n"
-        "    question                     1.5\n"
+        "    answer                            2.5\n"
+        "    facilitation                     2.25\n"
+        "    question                          1.5\n"
         "  by network:\n"
-        "    digital                      2.25\n"
-        "    wound-care                   4\n"
+        "    digital                          2.25\n"
+        "    wound-care                          4\n"
         "  by theme:\n"
-        "    diabetes                     4\n"
-        "    e-health                     2.25\n"
-        "    wound-care                   4\n"
+        "    diabetes                            4\n"
+        "    e-health                         2.25\n"
+        "    wound-care                          4\n"
     )
 
 
@@ -531,7 +544,7 @@ def test_balance_at_a_date_excludes_later_activities(run, clock):
     at_end_of_first_cycle = ok(run("--json", "balance", "R-1", "--at", "2026-02-28")).json()
     assert at_end_of_first_cycle == {
         "professional": "R-1", "at": "2026-02-28", "known_at": "2026-06-17T12:00:00+00:00", "total": "2.5",
-        "cycle": {"start": "2022-03-01", "end": "2026-02-28", "points": "2.5", "norm": "160", "shortfall": "157.5"},
+        "recorded": True, "cycle": {"start": "2022-03-01", "end": "2026-02-28", "points": "2.5", "norm": "160", "shortfall": "157.5"},
         "by_kind": {"answer": "2.5"}, "by_network": {"wound-care": "2.5"},
         "by_theme": {"diabetes": "2.5", "wound-care": "2.5"},
     }
@@ -556,7 +569,7 @@ def test_balance_known_at_before_an_approval_excludes_it(run, clock):
 def test_balance_of_a_professional_without_postings(run):
     register_basics(run)
     assert ok(run("--json", "balance", "R-2", "--at", "2026-06-15")).json() == {
-        "professional": "R-2", "at": "2026-06-15", "known_at": T0, "total": "0",
+        "professional": "R-2", "at": "2026-06-15", "known_at": T0, "total": "0", "recorded": True,
         "cycle": {"start": "2024-01-01", "end": "2027-12-31", "points": "0", "norm": "160", "shortfall": "160"},
         "by_kind": {}, "by_network": {}, "by_theme": {},
     }
@@ -590,10 +603,10 @@ def test_demo_builds_a_register_in_a_new_database(run, tmp_path, store):
     demo_store = resolve(demo_db)
     events = count_events(demo_store)
     assert events > 50 and queue
-    # a second demo on the same store is refused and writes nothing
-    again = run("demo", db=demo_db)
-    assert again.exit_code == 2 and again.stdout == ""
-    assert again.stderr.count("\n") == 1 and "already holds events" in again.stderr
+    # a second demo on the same store writes nothing and shows the way in (the README's set-up runs twice)
+    again = ok(run("demo", db=demo_db))
+    assert again.stdout.startswith(f"The demo register is already in {demo_db}; nothing was written.\n")
+    assert again.stderr == ""
     assert count_events(demo_store) == events
     assert count_events(store) == 0  # the test's own store was not touched
 
@@ -603,7 +616,7 @@ def test_demo_refuses_a_store_that_holds_events(run, store):
     result = run("--json", "demo")
     assert result.exit_code == 2 and result.stdout == ""
     error = json.loads(result.stderr)["error"]
-    assert error["code"] == 2 and "already holds events" in error["message"]
+    assert error["code"] == 2 and "already holds a register other than the demo" in error["message"]
     assert count_events(store) == 2  # the registration and the guard of its id: nothing more
 
 

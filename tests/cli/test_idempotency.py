@@ -59,7 +59,10 @@ def test_claim_submit_repeated_returns_the_same_claim_and_writes_nothing(registe
     assert count_events(store) == events
     # the same content spelled differently is the same content
     assert ok(run(*submit_args(hours="2.50"))).stdout == first.stdout
-    assert ok(run("--json", *submit_args())).json() == {"claim": first.stdout.strip(), "status": "submitted"}
+    assert ok(run("--json", *submit_args())).json() == {
+        "claim": first.stdout.strip(), "status": "submitted",
+        "replayed": {"request_id": "c-1", "first_recorded_at": "2026-06-15T12:00:00+00:00"},
+    }
     assert count_events(store) == events
     assert len(ok(run("--json", "review", "queue")).json()["claims"]) == 1
 
@@ -94,7 +97,7 @@ def test_claim_endorse_repeated(register, run, store):
     claim = ok(run(*submit_args())).stdout.strip()
     endorse = ["claim", "endorse", "c-1", "--by", "R-2", "--statement", "I was there", "--request-id", "e-1"]
     first = ok(run(*endorse))
-    assert first.stdout == f"Claim {claim} endorsed (1 endorsement(s)).\n"
+    assert first.stdout == f"Claim {claim} endorsed; it has 1 endorsement now.\n"
     events = count_events(store)
     assert ok(run(*endorse)).stdout == first.stdout
     assert count_events(store) == events
@@ -152,7 +155,7 @@ def test_network_join_repeated(register, run, store):
 def test_a_claim_is_referred_to_by_its_request_id(register, run, store):
     claim = ok(run(*submit_args(key="rosa-2025-03-04"))).stdout.strip()
     assert ok(run("claim", "endorse", "rosa-2025-03-04", "--by", "R-2", "--statement", "Yes")).stdout == (
-        f"Claim {claim} endorsed (1 endorsement(s)).\n"
+        f"Claim {claim} endorsed; it has 1 endorsement now.\n"
     )
     shown = ok(run("--json", "claim", "show", "rosa-2025-03-04")).json()
     assert shown["claim"] == claim and shown["endorsements"][0]["by"] == "R-2"
@@ -176,8 +179,9 @@ def test_ledger_submit_claim_with_a_request_id(register, store):
     ledger = register
     first = ledger.submit_claim(**SUBMIT, request_id="k")
     events = count_events(store)
-    assert ledger.submit_claim(**SUBMIT, request_id="k") == first
-    assert ledger.submit_claim(**{**SUBMIT, "hours": Decimal("2.50")}, request_id="k") == first
+    repeat = {**first, "replayed": {"request_id": "k", "first_recorded_at": "2026-06-15T12:00:00+00:00"}}
+    assert ledger.submit_claim(**SUBMIT, request_id="k") == repeat
+    assert ledger.submit_claim(**{**SUBMIT, "hours": Decimal("2.50")}, request_id="k") == repeat
     assert count_events(store) == events
     with pytest.raises(RequestIdReused, match="request id 'k' was used before for a different content"):
         ledger.submit_claim(**{**SUBMIT, "hours": Decimal(3)}, request_id="k")
@@ -209,5 +213,12 @@ def test_the_first_result_is_returned_even_after_the_claim_moved_on(register, ru
     first = ok(run("--json", *submit_args())).json()
     ok(run("claim", "withdraw", "c-1", "--by", "R-1"))
     events = count_events(store)
-    assert ok(run("--json", *submit_args())).json() == first == {"claim": first["claim"], "status": "submitted"}
+    again = ok(run("--json", *submit_args())).json()
+    assert again.pop("replayed") == {"request_id": "c-1", "first_recorded_at": "2026-06-15T12:00:00+00:00"}
+    assert again == first == {"claim": first["claim"], "status": "submitted"}
+    # without --json, the claim id alone on stdout (as the first time) and on stderr what it is now
+    human = ok(run(*submit_args()))
+    assert human.stdout == first["claim"] + "\n"
+    assert human.stderr == ("Note: request id 'c-1' was carried out at 2026-06-15T12:00:00Z; this is its result then, "
+                            "and nothing was written now. The claim is withdrawn now.\n")
     assert count_events(store) == events
