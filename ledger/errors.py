@@ -85,24 +85,24 @@ def _file_system_state(where: str) -> str | None:
 @contextmanager
 def storage_errors(where: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     """Turn storage exceptions raised inside the block into Conflict or StorageFailure."""
-    from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, PersistenceError
-
     try:
         yield
-    except MapperDeserialisationError as error:
-        raise StorageFailure(
-            f"The store at {where} holds an event that cannot be read ({redact(_first_line(error), secrets)}); "
-            "it was changed outside the ledger: run 'studyledger audit verify'."
-        ) from error
-    except IntegrityError as error:
-        raise Conflict(
-            "Another change to the same record was stored at the same moment; nothing was written. "
-            "Safe to retry."
-        ) from error
-    except (PersistenceError, sqlite3.Error, OSError) as error:
-        raise _storage_failure(error, where, secrets) from error
-    except Exception as error:  # driver errors outside the library's wrappers
-        if _is_driver_error(error):
+    except Exception as error:
+        # The library's errors are imported once something failed: a read that never loads the
+        # library (projections.quick) does not pay for them.
+        from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, PersistenceError
+
+        if isinstance(error, MapperDeserialisationError):
+            raise StorageFailure(
+                f"The store at {where} holds an event that cannot be read ({redact(_first_line(error), secrets)}); "
+                "it was changed outside the ledger: run 'studyledger audit verify'."
+            ) from error
+        if isinstance(error, IntegrityError):
+            raise Conflict(
+                "Another change to the same record was stored at the same moment; nothing was written. "
+                "Safe to retry."
+            ) from error
+        if isinstance(error, (PersistenceError, sqlite3.Error, OSError)) or _is_driver_error(error):
             raise _storage_failure(error, where, secrets) from error
         raise
 

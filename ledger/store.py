@@ -27,10 +27,25 @@ ALLOW_SYMLINK_VAR = "STUDYLEDGER_ALLOW_SYMLINK"
 class Store:
     engine: str  # "sqlite" or "postgresql"
     settings: dict[str, str] = field(repr=False)  # the eventsourcing library's environment; may hold a password
-    sqlalchemy_url: Any = field(repr=False)  # for the read models (str or sqlalchemy URL); may hold a password
     where: str  # safe to print: no password
     path: Path | None = None  # the SQLite file
     password: str = field(default="", repr=False)
+
+    @property
+    def sqlalchemy_url(self) -> Any:
+        """For the read models (str or SQLAlchemy URL); may hold a password. Built when asked: a command
+        that never opens the read models never imports SQLAlchemy."""
+        if self.path is not None:
+            return f"sqlite:///{self.path}"
+        from sqlalchemy.engine import URL
+
+        s = self.settings
+        schema = s.get("POSTGRES_SCHEMA", "")
+        return URL.create(  # escapes what the password and names hold
+            "postgresql+psycopg", username=s["POSTGRES_USER"], password=self.password or None,
+            host=s["POSTGRES_HOST"], port=int(s["POSTGRES_PORT"]), database=s["POSTGRES_DBNAME"],
+            query={"options": f"-csearch_path={schema}"} if schema else {},
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -74,7 +89,6 @@ def _sqlite(path_text: str) -> Store:
             "SQLITE_LOCK_TIMEOUT": "5",
             "APPLICATION_RECORDER_TOPIC": "ledger.integrity:SealingSQLiteApplicationRecorder",
         },
-        sqlalchemy_url=f"sqlite:///{path}",
         where=str(path),
         path=path,
     )
@@ -112,16 +126,9 @@ def _postgresql(url: str) -> Store:
     }
     if schema:
         settings["POSTGRES_SCHEMA"] = schema
-    from sqlalchemy.engine import URL
-
-    sa_url = URL.create(  # escapes what the password and names hold
-        "postgresql+psycopg", username=user, password=password or None, host=host, port=port, database=dbname,
-        query={"options": f"-csearch_path={schema}"} if schema else {},
-    )
     return Store(
         engine="postgresql",
         settings=settings,
-        sqlalchemy_url=sa_url,
         where=f"postgresql://{user}@{host}:{port}/{dbname}" + (f" (schema {schema})" if schema else ""),
         password=password,
     )

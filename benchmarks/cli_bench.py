@@ -1,0 +1,79 @@
+"""Cold start of one command from the shell (SPEC §7: a read at most 3×, a write at most 4× the
+time of `studyledger --help`, measured side by side).
+
+Runs the installed `studyledger` as a subprocess, as a user would: `--help`, a read (`balance`)
+and a write (`professional register`, a new id each time), interleaved so that the machine's
+load falls on all three alike, and prints medians, ratios and the bars.
+
+Python's bytecode cache is allowed (as on an installed system): one warm-up round writes it
+even when PYTHONDONTWRITEBYTECODE is set in the calling shell.
+
+    python -m benchmarks.cli_bench --runs 21
+    python -m benchmarks.cli_bench --runs 21 --db postgresql://postgres@127.0.0.1:5432/test?schema=clibench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def studyledger() -> str:
+    here = Path(sys.executable).parent / "studyledger"
+    return str(here) if here.exists() else (shutil.which("studyledger") or "studyledger")
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[1:])} failed ({done.returncode}): {done.stderr.decode().strip()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21, help="runs of each command (default 21)")
+    parser.add_argument("--db", help="the store (default: a new SQLite file)")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    exe = studyledger()
+    with tempfile.TemporaryDirectory() as folder:
+        db = args.db or str(Path(folder) / "cli.db")
+        env["STUDYLEDGER_DB"] = db
+        stamp = str(int(time.time() * 1000))
+        subprocess.run([exe, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([exe, "professional", "register", f"b{stamp}", "--name", "Bench", "--group", "nurse"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        commands = {
+            "help": lambda i: [exe, "--help"],
+            "read": lambda i: [exe, "balance", f"b{stamp}"],
+            "write": lambda i: [exe, "professional", "register", f"w{stamp}-{i}", "--name", "Bench", "--group", "nurse"],
+        }
+        for name, argv in commands.items():  # warm-up: bytecode cache, page cache, read models caught up
+            timed(argv(-1), env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for i in range(args.runs):
+            for name, argv in commands.items():
+                times[name].append(timed(argv(i), env))
+    load = os.getloadavg()
+    median = {name: statistics.median(t) for name, t in times.items()}
+    engine = "PostgreSQL" if db.startswith("postgres") else "SQLite"
+    print(f"cold start, {engine}, {args.runs} runs each, interleaved; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"  studyledger --help              median {median['help'] * 1000:6.0f} ms")
+    for name, label, bar in (("read", "balance P", 3), ("write", "professional register", 4)):
+        ratio = median[name] / median["help"]
+        verdict = "met" if ratio <= bar else "NOT met"
+        print(f"  {label:<31} median {median[name] * 1000:6.0f} ms = {ratio:4.2f}× --help  (bar ≤ {bar}×: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
