@@ -10,7 +10,7 @@ fresh child process each (so peak RSS is the step's own):
     python -m benchmarks.projections_bench --events 100000 1000000
     python -m benchmarks.projections_bench --events 100000 --db postgresql://postgres@127.0.0.1:5432/test?schema=bench
 
-Bars: rebuild ≤ 3× the floor; 10× the events ≤ 12× the rebuild time; queries < 20 ms;
+Bars: import ≥ 20,000 events/s; rebuild ≤ 2× the floor; 10× the events ≤ 12× the rebuild time; queries < 20 ms;
 peak RSS < 500 MB at 1M.
 """
 
@@ -44,10 +44,11 @@ def build(db: str, events: int, seed: int) -> dict:
     ledger = open_ledger(resolve(db), create=True)
     ReadModels(ledger).ensure()
     started = time.perf_counter()
-    written = import_lines(ledger, (json.dumps(line) for line in lines(events, seed)))["events"]  # one import
+    done = import_lines(ledger, (json.dumps(line) for line in lines(events, seed)))  # one import
     elapsed = time.perf_counter() - started
     ledger.close()
-    return {"events": written, "import_s": elapsed, "import_eps": written / elapsed}
+    return {"events": done["events"], "commands": done["commands"], "import_s": elapsed,
+            "import_eps": done["events"] / elapsed, "import_cps": done["commands"] / elapsed}
 
 
 def floor(db: str) -> dict:
@@ -176,11 +177,13 @@ def main() -> None:
             rebuild_times[size] = rebuilt["rebuild_s"]
             ratio = rebuilt["rebuild_s"] / floor_["floor_s"]
             print(f"{size:>9,} requested, {built['events']:,} events stored ({'PostgreSQL' if args.db else 'SQLite'})")
-            print(f"  import   {built['import_s']:8.2f} s  {built['import_eps']:10,.0f} events/s   (bar ≥ 20,000 on SQLite)")
+            print(f"  import   {built['import_s']:8.2f} s  {built['import_eps']:10,.0f} events/s   (bar ≥ 20,000: "
+                  f"{'met' if built['import_eps'] >= 20_000 else 'NOT met'}), {built['import_cps']:,.0f} commands/s")
             print(f"  floor    {floor_['floor_s']:8.2f} s  {floor_['rows'] / floor_['floor_s']:10,.0f} rows/s   "
                   "(raw SELECT + json.loads)")
             print(f"  rebuild  {rebuilt['rebuild_s']:8.2f} s  {rebuilt['head'] / rebuilt['rebuild_s']:10,.0f} events/s"
-                  f"   {ratio:.2f}× the floor (bar ≤ 3×), peak RSS {rebuilt['peak_mb']:.0f} MB (bar < 500 MB at 1M)")
+                  f"   {ratio:.2f}× the floor (bar ≤ 2×: {'met' if ratio <= 2 else 'NOT met'}), "
+                  f"peak RSS {rebuilt['peak_mb']:.0f} MB (bar < 500 MB at 1M)")
             for name in ("balance", "members"):
                 t = timings[name]
                 print(f"  {name:<8} median {t['median_ms']:6.2f} ms, p95 {t['p95_ms']:6.2f} ms   (bar < 20 ms)")

@@ -50,6 +50,7 @@ def parse_line(number: int, line: str) -> tuple[str, dict[str, Any]]:
 
 PAGE_EVENTS = 5000  # events written per page
 CACHE_LIMIT = 20000  # aggregates kept in memory between pages
+CACHE_KEEP = 5000  # of which kept when the cache is trimmed
 
 
 def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
@@ -97,10 +98,17 @@ def _write_page(ledger: Ledger, cursor: Any) -> int:
     if staged:
         ledger.recorder.insert_within(cursor, staged)
         staged.clear()
-    if len(ledger._cache) > CACHE_LIMIT:  # all written: read back through the transaction when needed again
+    cache = ledger._cache
+    if len(cache) > CACHE_LIMIT:  # all written: read back through the transaction when needed again
+        # Keep the aggregates with the longest histories (networks, busy memberships), the ones a
+        # read-back costs most and later lines touch most; drop the rest (claims, id guards).
+        # Clearing all of them made an import's time grow as the square of its size.
+        ranked = sorted(cache.items(), key=lambda item: item[1].version, reverse=True)
+        dropped = [aggregate_id for aggregate_id, _ in ranked[CACHE_KEEP:]]
         if ledger._absent_unless_cached:
-            ledger._evicted.update(ledger._cache)
-        ledger._cache.clear()
+            ledger._evicted.update(dropped)
+        for aggregate_id in dropped:
+            del cache[aggregate_id]
     return written
 
 
