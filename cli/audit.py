@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from cli.context import (INSTANT_HELP, Group, Progress, chosen_format, emit, example, format_option, output, session, storage,
-                         table, utc, validate)
+from cli.context import (Group, INSTANT_HELP, Progress, chosen_format, complete_people, emit, example, format_option,
+                         output, session, storage, table, utc, validate)
 from cli.exports import shown
 
 
@@ -24,7 +24,7 @@ HISTORY_COLUMNS = ["recorded_at", "type", "role", "actor", "os_user", "claim", "
     "studyledger audit history T-1003",
     "studyledger audit history R-hvos                      # a reviewer's decisions",
     "studyledger audit history T-1003 --known-at 2026-01-15T09:00:00Z --format csv > t1003.csv"))
-@click.argument("professional", metavar="ID")
+@click.argument("professional", metavar="ID", shell_complete=complete_people)
 @click.option("--known-at", metavar="INSTANT", help=f"The history as the register knew it at this instant. {INSTANT_HELP}")
 @format_option(extra="; its points column sums to the balance")
 def history(professional: str, known_at: str | None, fmt: str | None) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (DATE_HELP, INSTANT_HELP, Command, chosen_format, example, format_option, output, session,
-                         storage, utc, validate)
+from cli.context import (Command, DATE_HELP, INSTANT_HELP, chosen_format, complete_people, example, format_option,
+                         output, session, storage, utc, validate)
 
 CSV_COLUMNS = ["professional", "at", "known_at", "figure", "name", "points"]
 
@@ -14,7 +14,7 @@ CSV_COLUMNS = ["professional", "at", "known_at", "figure", "name", "points"]
     "studyledger balance T-1003",
     "studyledger balance T-1003 --at 2025-12-31 --known-at 2026-01-15T09:00:00Z",
     "studyledger balance T-1003 --format csv"))
-@click.argument("professional")
+@click.argument("professional", shell_complete=complete_people)
 @click.option("--at", metavar="DATE", help=f"Count activities up to and including this date (default: today). {DATE_HELP}")
 @click.option("--known-at", metavar="INSTANT", help=f"Count only what was recorded by this instant (default: now). {INSTANT_HELP}")
 @format_option(extra=" (one row per figure)")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (DATE_HELP, REQUEST_ID, Group, chosen_format, example, format_option, output, plural, session,
-                         storage, table, utc, validate, write)
+from cli.context import (DATE_HELP, Group, REQUEST_ID, chosen_format, complete_claims, complete_people, example,
+                         format_option, output, plural, session, storage, table, utc, validate, write)
 
 KINDS_HELP = "question | answer | co-construction | facilitation"
 LIST_COLUMNS = ["claim", "request_id", "professional", "professional_name", "network", "network_name", "kind",
@@ -42,7 +42,7 @@ def submit(**options: object) -> None:
 
 
 @claim.command("endorse", epilog=example('studyledger claim endorse demo-11 --by T-1004 --statement "I was there."'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @click.option("--by", required=True, metavar="ID", help="The endorsing peer, a member of the claim's network.")
 @click.option("--statement", required=True, metavar="TEXT", help="What the peer vouches for.")
 @REQUEST_ID
@@ -53,7 +53,7 @@ def endorse(**options: object) -> None:
 
 
 @claim.command("withdraw", epilog=example("studyledger claim withdraw t1-2026-03-04 --by T-1"))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @click.option("--by", required=True, metavar="ID", help="The claimant.")
 @REQUEST_ID
 def withdraw(**options: object) -> None:
@@ -63,7 +63,7 @@ def withdraw(**options: object) -> None:
 
 @claim.command("amend", epilog=example(
     'studyledger claim amend demo-8 --by T-1002 --practice-change "Students assess each other\'s drafts first."'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @click.option("--by", required=True, metavar="ID", help="The claimant.")
 @click.option("--kind", metavar="KIND", help=KINDS_HELP)
 @click.option("--on", metavar="DATE", help=f"The activity date. {DATE_HELP}")
@@ -82,7 +82,7 @@ def amend(**options: object) -> None:
 
 @claim.command("show", epilog=example("studyledger claim show demo-11",
                                       "studyledger claim show 3f2a9c4e-1b7d-4e0a-9c55-0d8e6b1f2a77 --format json"))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @format_option(extra=" (one row, without endorsements and decisions)")
 def show(claim: str, fmt: str | None) -> None:
     """A claim with its endorsements and decisions.
@@ -101,7 +101,7 @@ def show(claim: str, fmt: str | None) -> None:
 @claim.command("list", epilog=example("studyledger claim list --professional T-1002",
                                       "studyledger claim list --status returned --network formatief-evalueren",
                                       "studyledger claim list --kind answer --limit 50 --format csv > answers.csv"))
-@click.option("--professional", metavar="ID", help="Only this professional's claims.")
+@click.option("--professional", metavar="ID", shell_complete=complete_people, help="Only this professional's claims.")
 @click.option("--network", metavar="ID", help="Only claims in this network.")
 @click.option("--status", metavar="STATUS",
               help="Only claims with this status: submitted | approved | rejected | returned | withdrawn | revoked.")

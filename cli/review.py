@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (REQUEST_ID, Group, chosen_format, example, format_option, output, plural, session, storage,
-                         table, utc, validate, write)
+from cli.context import (Group, REQUEST_ID, chosen_format, complete_claims, example, format_option, output, plural,
+                         session, storage, table, utc, validate, write)
 
 REVIEWER = click.option("--reviewer", required=True, metavar="ID", help="The deciding reviewer.")
 REASON = click.option("--reason", required=True, metavar="TEXT", help="Why; the claimant reads it.")
@@ -65,7 +65,7 @@ def _points(result: dict) -> str:
 @review.command("approve", epilog=example(
     'studyledger review approve demo-11 --reviewer R-pgraaf --rationale "Protocol in use in all science classes."',
     'studyledger review approve demo-12 --reviewer R-hvos --points 1.5 --rationale "Short walkthrough."'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @REVIEWER
 @click.option("--points", metavar="X", help="Points to award, at most two decimals (default: the suggested points).")
 @click.option("--rationale", required=True, metavar="TEXT", help="Why these points.")
@@ -80,7 +80,7 @@ def approve(**options: object) -> None:
 
 @review.command("reject", epilog=example(
     'studyledger review reject demo-12 --reviewer R-hvos --reason "Attendance alone is not a contribution."'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @REVIEWER
 @REASON
 @REQUEST_ID
@@ -94,7 +94,7 @@ def reject(**options: object) -> None:
 
 @review.command("return", epilog=example(
     'studyledger review return demo-12 --reviewer R-hvos --reason "What do you now do differently?"'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @REVIEWER
 @REASON
 @REQUEST_ID
@@ -108,7 +108,7 @@ def return_(**options: object) -> None:
 
 @review.command("revoke", epilog=example(
     'studyledger review revoke demo-1 --reviewer R-pgraaf --reason "Counted twice."'))
-@click.argument("claim")
+@click.argument("claim", shell_complete=complete_claims)
 @REVIEWER
 @REASON
 @REQUEST_ID

@@ -498,3 +498,53 @@ def test_no_summary_is_cut_and_the_root_help_names_the_exit_codes(run: Any) -> N
     root = ok(run("--help", db=None)).stdout
     assert "Exit codes: 0 done; 1 refused by a ledger rule" in root
     assert "balances, memberships, claims" in ok(run("projections", "rebuild", "--help", db=None)).stdout
+
+
+def test_csv_exports_neutralise_formulas(reg: Register) -> None:
+    reg.submit("A-1", "k1", description="=HYPERLINK(\"http://evil.example\",\"click\")")
+    shown = rows(ok(reg.run("claim", "show", "k1", "--format", "csv")).stdout)
+    assert shown[0]["description"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert shown[0]["hours"] == "2"  # plain numbers stay numbers
+
+
+def test_a_claims_read_model_of_an_earlier_version_asks_for_a_rebuild(reg: Register, store: Any) -> None:
+    from sqlalchemy import text
+
+    from ledger.app import open_ledger
+    from projections.runner import ReadModels
+
+    reg.submit("A-1", "k1")
+    models = ReadModels(open_ledger(store))
+    try:
+        generation = models.state()["claims"][0]
+        with models.engine.begin() as conn:  # as a store written before request ids were kept
+            conn.execute(text(f"DROP TABLE rm_claim_keys_g{generation}"))
+    finally:
+        models.close()
+        models.ledger.close()
+    refused = reg.run("review", "queue")
+    assert (refused.exit_code, refused.stdout) == (4, "")
+    assert refused.stderr == (
+        f"The claims read model's bookkeeping is inconsistent (its table rm_claim_keys_g{generation} is missing: it "
+        "was built by an earlier version), so it was neither read nor advanced: run 'studyledger projections "
+        "rebuild claims'.\n")
+    ok(reg.run("projections", "rebuild", "claims"))
+    assert [c["request_id"] for c in ok(reg.run("--json", "review", "queue")).json()["claims"]] == ["k1"]
+
+
+def test_shell_completion_offers_request_ids_and_professionals(decided: Register, db_url: str) -> None:
+    def complete(*words: str) -> list[str]:
+        env = {**os.environ, "_STUDYLEDGER_COMPLETE": "bash_complete",
+               "COMP_WORDS": " ".join(["studyledger", "--db", db_url, *words]), "COMP_CWORD": str(len(words) + 2)}
+        done = subprocess.run([STUDYLEDGER], env=env, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (0, "")
+        return [line.removeprefix("plain,") for line in done.stdout.splitlines() if line]
+
+    assert complete("claim", "show", "k") == []  # the read model as it stands: nothing read, nothing applied yet
+    ok(decided.run("review", "queue"))  # a read catches the claims read model up
+    assert complete("claim", "show", "k") == ["k1", "k2", "k3", "k4", "k5"]
+    assert complete("review", "approve", "k4") == ["k4"]
+    assert complete("balance", "A-") == ["A-1", "A-2", "A-3"]
+    assert complete("audit", "history", "B") == ["B-1", "B-2"]
+    claim = ok(decided.run("--json", "claim", "show", "k5")).json()["claim"]
+    assert complete("claim", "show", claim[:9]) == [claim]
