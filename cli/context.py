@@ -296,7 +296,7 @@ def complete_people(ctx: click.Context, param: click.Parameter, incomplete: str)
     def query(conn: Any, t: dict) -> list[str]:
         from sqlalchemy import select
 
-        names = t["names"]
+        names = t["directory"]
         return [i for (i,) in conn.execute(select(names.c.id).where(names.c.role == "professional").where(
             names.c.id.startswith(incomplete, autoescape=True)).order_by(names.c.id).limit(200))]
 

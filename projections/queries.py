@@ -198,7 +198,7 @@ def claim_list(conn: Connection, t: dict[str, Table], now: datetime, *, professi
 
 def _filtered(query: Any, t: dict[str, Table], *, professional: str | None = None, network: str | None = None,
               group: str | None = None, kind: str | None = None) -> Any:
-    claims, names = t["claims"], t["names"]
+    claims, names = t["claims"], t["directory"]
     if professional is not None:
         query = query.where(claims.c.professional == professional)
     if network is not None:
@@ -218,13 +218,13 @@ def _listed(conn: Connection, t: dict[str, Table], query: Any, now: datetime, li
     found = [r.claim for r in rows]
     counts = _endorsement_counts(conn, t["endorsements"], found)
     keys = _request_ids(conn, t["keys"], found)
-    names = _names(conn, t["names"], {("professional", r.professional) for r in rows} | {("network", r.network) for r in rows})
+    names = _names(conn, t["directory"], {("network", r.network) for r in rows})
     out = []
     for row in rows:
         terms = policy_terms(conn, t["policies"], row.activity_date, now)
         entry = {
             "claim": _uuid(row.claim), "request_id": keys.get(row.claim), "professional": row.professional,
-            "professional_name": names.get(("professional", row.professional)), "network": row.network,
+            "professional_name": None, "network": row.network,  # the name: filled in from the ledger (Reader)
             "network_name": names.get(("network", row.network)), "kind": row.kind,
             "activity_date": row.activity_date.isoformat(), "hours": format_points(Decimal(row.hours)),
             "status": row.status, "endorsements": counts.get(row.claim, 0),
@@ -259,10 +259,10 @@ def claim(conn: Connection, t: dict[str, Table], claim_hex: str, now: datetime) 
     if row is None:
         raise UnknownClaim(f"no claim '{_uuid(claim_hex)}' was submitted")
     terms = policy_terms(conn, t["policies"], row.activity_date, now)
-    names = _names(conn, t["names"], {("professional", row.professional), ("network", row.network)})
+    names = _names(conn, t["directory"], {("network", row.network)})
     return {
         "claim": _uuid(row.claim), "request_id": _request_ids(conn, t["keys"], [claim_hex]).get(claim_hex),
-        "professional": row.professional, "professional_name": names.get(("professional", row.professional)),
+        "professional": row.professional, "professional_name": None,  # filled in from the ledger (Reader)
         "network": row.network, "network_name": names.get(("network", row.network)), "kind": row.kind,
         "status": row.status, "activity_date": row.activity_date.isoformat(), "hours": format_points(Decimal(row.hours)),
         "description": row.description, "outcome": row.outcome, "practice_change": row.practice_change,

@@ -79,17 +79,34 @@ class Reader:
     def review_queue(self, **filters: Any) -> dict[str, Any]:
         """The queue; filters: network, group, kind, older_than (days), limit (see queries.review_queue)."""
         now = self.clock()
-        return self._answer("claims", lambda c, t: queries.review_queue(c, t, now, **filters))
+        result = self._answer("claims", lambda c, t: queries.review_queue(c, t, now, **filters))
+        return self._named(result, result["claims"])
 
     def claim_list(self, **filters: Any) -> dict[str, Any]:
         """Claims by professional, network, status, kind; newest first, at most `limit`."""
         now = self.clock()
-        return self._answer("claims", lambda c, t: queries.claim_list(c, t, now, **filters))
+        result = self._answer("claims", lambda c, t: queries.claim_list(c, t, now, **filters))
+        return self._named(result, result["claims"])
 
     def claim(self, ref: str) -> dict[str, Any]:
         claim_id = self.models.ledger.claim_id(ref)
         now = self.clock()
-        return self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
+        result = self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
+        return self._named(result, [result])
+
+    def _named(self, result: dict[str, Any], claims: list[dict[str, Any]]) -> dict[str, Any]:
+        """Each claimant's name, read from the ledger: names are personal data (SPEC §9) that the read
+        models do not hold. None for a professional the ledger cannot name."""
+        names: dict[str, str | None] = {}
+        for claim in claims:
+            who = claim["professional"]
+            if who not in names:
+                try:
+                    names[who] = self.models.ledger._professional(who).name
+                except NotFound:
+                    names[who] = None
+            claim["professional_name"] = names[who]
+        return result
 
 
 def _bookkeeping(conn: Connection, name: str, head: int) -> tuple[int, int]:

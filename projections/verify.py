@@ -94,8 +94,8 @@ def check_claims(conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
         *_check_policies("claims.policies", conn, t["policies"], r),
         *_compare("claims.keys", _rows(conn, t["keys"], "claim", "request_id"),
                   Counter((k.hex, key) for k, key in r.requests.items())),
-        *_compare("claims.names", _rows(conn, t["names"], "role", "id", "name", "group"),
-                  Counter([("professional", k, v["name"], v["group"]) for k, v in r.professionals.items()]
+        *_compare("claims.directory", _rows(conn, t["directory"], "role", "id", "name", "group"),
+                  Counter([("professional", k, None, v["group"]) for k, v in r.professionals.items()]
                           + [("network", k, n.name, None) for k, n in r.networks.items()])),
     ]
 

@@ -350,22 +350,23 @@ class Claims(Projection):
         )
         Index(f"ix_decisions{suffix}", decisions.c.claim)
         policies = _policies_table(metadata, f"rm_claim_policies{suffix}")
-        # What a reviewer finds claims by: the --request-id a claim was submitted with, and the names
-        # of claimants and networks (the queue and `claim list` show them beside the ids).
+        # What a reviewer finds claims by: the --request-id a claim was submitted with, the claimant's
+        # professional group and the network's name. No person's name: names are personal data (SPEC §9),
+        # kept out of the read models and read from the ledger when a claim is shown.
         keys = Table(
             f"rm_claim_keys{suffix}", metadata,
             Column("claim", String(32), primary_key=True),
             Column("request_id", Text, nullable=False),
         )
-        names = Table(
-            f"rm_claim_names{suffix}", metadata,
+        directory = Table(
+            f"rm_claim_directory{suffix}", metadata,
             Column("role", String(12), primary_key=True),  # professional | network
             Column("id", String(64), primary_key=True),
-            Column("name", Text, nullable=False),
+            Column("name", Text),  # a network's name (a professional's: None)
             Column("group", String(64)),  # a professional's group (a network has several: None)
         )
         return {"claims": claims, "endorsements": endorsements, "decisions": decisions, "policies": policies,
-                "keys": keys, "names": names}
+                "keys": keys, "directory": directory}
 
     def new_page(self, tables: dict[str, Table]) -> Page:
         return ClaimPage(tables)
@@ -417,9 +418,9 @@ class Claims(Projection):
         "Policy.Cancelled": lambda page, s, oid, position: _policy(page, s),
         "Request.Recorded": lambda page, s, oid, position: _request(page, s),
         "Professional.Registered": lambda page, s, oid, position: page.insert(
-            "names", role="professional", id=s["professional_id"], name=s["name"], group=s["group"]),
+            "directory", role="professional", id=s["professional_id"], name=None, group=s["group"]),
         "Network.Registered": lambda page, s, oid, position: page.insert(
-            "names", role="network", id=s["network_id"], name=s["name"], group=None),
+            "directory", role="network", id=s["network_id"], name=s["name"], group=None),
     }
 
 
