@@ -135,7 +135,9 @@ class Ledger(Application):
                 prior = self._find(Request, Request.create_id(request_id))
                 if prior is not None:
                     if prior.command == command and prior.fingerprint == digest:
-                        return dict(prior.result)
+                        # The first result, marked as a repeat: what it says may have changed since.
+                        return {**prior.result, "replayed": {"request_id": request_id,
+                                                             "first_recorded_at": prior.created_on.isoformat()}}
                     raise RequestIdReused(
                         f"request id '{request_id}' was used before for a different "
                         f"{'command' if prior.command != command else 'content'} ({prior.command})"
@@ -180,6 +182,9 @@ class Ledger(Application):
             if aggregate is None:
                 self._absent.add(aggregate_id)
                 return None
+            # Kept, changed or not: a network read for every claim in it was replayed again and
+            # again from its whole history (importer: which aggregates the cache keeps).
+            self._cache[aggregate_id] = aggregate
         else:
             try:
                 aggregate = self.repository.get(aggregate_id)
