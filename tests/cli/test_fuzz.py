@@ -291,6 +291,7 @@ ID, PROF, REV, NET, CLAIM, TEXT, DAY, INSTANT, HOURS, POINTS, AMOUNT, WHOLE, KIN
     "whole", "kind", "cap")
 FORMAT_MAP, FORMAT_HISTORY, PROJECTION, FILE, DIGEST, KEY = ("format-map", "format-history", "projection", "file",
                                                             "digest", "key")
+FORMAT, STATUS = "format", "status"  # every read's --format table|json|csv; a claim's status
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,7 @@ class Cmd:
 R = Opt  # shorthand below
 REQ = ("--request-id", R(KEY))
 WHEN = (("--at", R(DAY)), ("--known-at", R(INSTANT)))
+AS = ("--format", R(FORMAT))
 
 COMMANDS: list[Cmd] = [
     Cmd(("init",), writes=False),
@@ -319,7 +321,7 @@ COMMANDS: list[Cmd] = [
                                       ("--cap", R(CAP, multiple=True)), ("--min-endorsements", R(WHOLE)),
                                       ("--cycle-years", R(WHOLE)), ("--norm", R(AMOUNT)), REQ)),
     Cmd(("policy", "cancel"), options=(("--effective-from", R(DAY, True)), REQ)),
-    Cmd(("policy", "show"), options=(("--at", R(DAY)),), writes=False),
+    Cmd(("policy", "show"), options=(("--at", R(DAY)), AS), writes=False),
     Cmd(("professional", "register"), ((ID, True),),
         (("--name", R(TEXT, True)), ("--group", R(ID, True)), ("--registered-on", R(DAY)), REQ)),
     Cmd(("professional", "deregister"), ((PROF, True),), (("--on", R(DAY, True)), REQ)),
@@ -334,8 +336,9 @@ COMMANDS: list[Cmd] = [
     Cmd(("network", "reopen"), ((NET, True),), (REQ,)),
     Cmd(("network", "join"), ((NET, True), (PROF, True)), (("--on", R(DAY, True)), REQ)),
     Cmd(("network", "leave"), ((NET, True), (PROF, True)), (("--on", R(DAY)), ("--cancel", R(DAY, flag=True)), REQ)),
-    Cmd(("network", "members"), ((NET, True),), WHEN, writes=False),
-    Cmd(("network", "map"), (), (*WHEN, ("--format", R(FORMAT_MAP))), writes=False),
+    Cmd(("network", "members"), ((NET, True),), (*WHEN, AS), writes=False),
+    Cmd(("network", "map"), (), (*WHEN, ("--theme", R(TEXT, multiple=True)), ("--group", R(ID, multiple=True)),
+                                 ("--grid", R(DAY, flag=True)), ("--format", R(FORMAT_MAP))), writes=False),
     Cmd(("claim", "submit"), (), (("--professional", R(PROF, True)), ("--network", R(NET, True)),
                                   ("--kind", R(KIND, True)), ("--on", R(DAY, True)), ("--hours", R(HOURS, True)),
                                   ("--description", R(TEXT, True)), ("--outcome", R(TEXT, True)),
@@ -345,23 +348,26 @@ COMMANDS: list[Cmd] = [
     Cmd(("claim", "amend"), ((CLAIM, True),), (("--by", R(PROF, True)), ("--kind", R(KIND)), ("--on", R(DAY)),
                                                ("--hours", R(HOURS)), ("--description", R(TEXT)),
                                                ("--outcome", R(TEXT)), ("--practice-change", R(TEXT)), REQ)),
-    Cmd(("claim", "show"), ((CLAIM, True),), writes=False),
-    Cmd(("review", "queue"), writes=False),
+    Cmd(("claim", "show"), ((CLAIM, True),), (AS,), writes=False),
+    Cmd(("claim", "list"), (), (("--professional", R(PROF)), ("--network", R(NET)), ("--status", R(STATUS)),
+                                ("--kind", R(KIND)), ("--limit", R(WHOLE)), AS), writes=False),
+    Cmd(("review", "queue"), (), (("--network", R(NET)), ("--group", R(ID)), ("--kind", R(KIND)),
+                                  ("--older-than", R(WHOLE)), ("--limit", R(WHOLE)), AS), writes=False),
     Cmd(("review", "approve"), ((CLAIM, True),), (("--reviewer", R(REV, True)), ("--points", R(POINTS)),
                                                   ("--rationale", R(TEXT, True)), REQ)),
     *[Cmd(("review", verb), ((CLAIM, True),), (("--reviewer", R(REV, True)), ("--reason", R(TEXT, True)), REQ))
       for verb in ("reject", "return", "revoke")],
-    Cmd(("balance",), ((PROF, True),), WHEN, writes=False),
-    Cmd(("audit", "history"), ((PROF, True),), (("--known-at", R(INSTANT)), ("--format", R(FORMAT_HISTORY))),
+    Cmd(("balance",), ((PROF, True),), (*WHEN, AS), writes=False),
+    Cmd(("audit", "history"), ((ID, True),), (("--known-at", R(INSTANT)), ("--format", R(FORMAT_HISTORY))),
         writes=False),
     Cmd(("audit", "verify"), (), (("--digest", R(DIGEST)),), writes=False),
     Cmd(("audit", "digest"), writes=False),
-    Cmd(("projections", "status"), writes=False),
+    Cmd(("projections", "status"), (), (AS,), writes=False),
     Cmd(("projections", "catch-up"), ((PROJECTION, False),), writes=False),
     Cmd(("projections", "rebuild"), ((PROJECTION, False),), writes=False),
     Cmd(("projections", "verify"), writes=False),
     Cmd(("import",), ((FILE, True),)),
-    Cmd(("demo",), writes=False),  # on a store that holds events: refused
+    Cmd(("demo",), writes=False),  # on a store that holds another register: refused
 ]
 # `projections run` follows the log until it is stopped by a signal: not a command to run in process.
 # `keys` and `credential` read and write key files and credentials at paths of their own (the signing
@@ -423,7 +429,9 @@ def good_value(kind: str, harness: Harness) -> st.SearchStrategy[str]:
         KIND: st.sampled_from(["question", "answer", "co-construction", "facilitation"]),
         CAP: st.tuples(st.sampled_from(["question", "answer", "co-construction", "facilitation"]),
                        st.sampled_from(["1", "2.5", "10"])).map("=".join),
-        FORMAT_MAP: st.sampled_from(["table", "json", "dot"]),
+        FORMAT_MAP: st.sampled_from(["table", "json", "csv", "dot", "svg"]),
+        FORMAT: st.sampled_from(["table", "json", "csv"]),
+        STATUS: st.sampled_from(["submitted", "approved", "rejected", "returned", "withdrawn", "revoked"]),
         FORMAT_HISTORY: st.sampled_from(["table", "json", "csv"]),
         PROJECTION: st.sampled_from(["balances", "memberships", "claims"]),
         FILE: st.sampled_from(["-", "/nonexistent/file.jsonl", "/", "/dev/null", str(harness.folder), "a\x00b"]),

@@ -100,7 +100,7 @@ def test_a_first_session_as_separate_processes(db_url: str, store: Store, tmp_pa
     assert balance["total"] == "2.5"  # a string, never a float
     assert balance["by_kind"] == {"answer": "2.5"}
     assert balance["by_network"] == {"wound-care": "2.5"}
-    assert json.loads(ok("--json", "review", "queue", db=db_url, cwd=tmp_path)) == {"claims": []}
+    assert json.loads(ok("--json", "review", "queue", db=db_url, cwd=tmp_path)) == {"total": 0, "claims": []}
 
     # 2 professionals, 1 network and 1 reviewer, each with the guard of its id (8); 2 joins, each noted
     # by the network and the professional (6); submit, endorse and approve, each with its note (6);
