@@ -381,7 +381,7 @@ def test_postgresql_going_away_mid_command_is_exit_4_and_leaves_all_or_nothing(p
             proxy = proxies[name] = Proxy(upstream, pg_base)
             via = pg_url(pg_base, schemas[name], proxy.port)
             jobs[name] = argv(via, *submit("w-1")) if kind == "write" else argv(via, "import", str(source))
-            expected[name] = 2 if kind == "write" else imported
+            expected[name] = 3 if kind == "write" else imported  # the claim, its note (rule 8), its request record
             if fault.get("random"):
                 delays[name] = rng.uniform(0.2, 2.0)  # after the command's first connection
             else:
