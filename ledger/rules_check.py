@@ -129,14 +129,6 @@ def _professional_deregistered(r: _Register, e: Any) -> Found:
     p["deregistered_on"] = e.on
 
 
-def _professional_reinstated(r: _Register, e: Any) -> Found:
-    p = r.professionals.get(e.professional_id)
-    if p is None or p["deregistered_on"] is None:
-        yield 1, f"professional {e.professional_id} was not deregistered", None
-        return
-    p["deregistered_on"] = None
-
-
 def _reviewer_appointed(r: _Register, e: Any) -> Found:
     if e.reviewer_id in r.reviewers:
         yield 1, f"reviewer {e.reviewer_id} was appointed twice", None
@@ -152,14 +144,6 @@ def _reviewer_retired(r: _Register, e: Any) -> Found:
     if last is not None and e.on <= last:
         yield 8, f"retiring {e.reviewer_id} on {e.on} contradicts a decision they took on {last}", None
     reviewer["retired_on"] = e.on
-
-
-def _reviewer_reinstated(r: _Register, e: Any) -> Found:
-    reviewer = r.reviewers.get(e.reviewer_id)
-    if reviewer is None or reviewer["retired_on"] is None:
-        yield 1, f"reviewer {e.reviewer_id} was not retired", None
-        return
-    reviewer["retired_on"] = None
 
 
 def _network_registered(r: _Register, e: Any) -> Found:
@@ -180,12 +164,17 @@ def _network_closed(r: _Register, e: Any) -> Found:
     n["closed_on"] = e.on
 
 
-def _network_reopened(r: _Register, e: Any) -> Found:
-    n = r.networks.get(e.network_id)
-    if n is None or n["closed_on"] is None:
-        yield 1, f"network {e.network_id} was not closed", None
-        return
-    n["closed_on"] = None
+def _cancelled(registry: str, key: str, dated: str, what: str) -> Any:
+    """A correction (reinstating, reopening): the dated fact it cancels must have been recorded."""
+
+    def handle(r: _Register, e: Any) -> Found:
+        found = getattr(r, registry).get(getattr(e, key))
+        if found is None or found[dated] is None:
+            yield 1, f"{getattr(e, key)} was not {what}", None
+            return
+        found[dated] = None
+
+    return handle
 
 
 # --- memberships --------------------------------------------------------------------------
@@ -419,13 +408,13 @@ def _policy_cancelled(r: _Register, e: Any) -> Found:
 _HANDLERS: dict[str, Any] = {
     "Professional.Registered": _professional_registered,
     "Professional.Deregistered": _professional_deregistered,
-    "Professional.Reinstated": _professional_reinstated,
+    "Professional.Reinstated": _cancelled("professionals", "professional_id", "deregistered_on", "deregistered"),
     "Reviewer.Appointed": _reviewer_appointed,
     "Reviewer.Retired": _reviewer_retired,
-    "Reviewer.Reinstated": _reviewer_reinstated,
+    "Reviewer.Reinstated": _cancelled("reviewers", "reviewer_id", "retired_on", "retired"),
     "Network.Registered": _network_registered,
     "Network.Closed": _network_closed,
-    "Network.Reopened": _network_reopened,
+    "Network.Reopened": _cancelled("networks", "network_id", "closed_on", "closed"),
     "Membership.Joined": _joined,
     "Membership.Rejoined": _joined,
     "Membership.Left": _left,

@@ -181,3 +181,15 @@ def test_the_checker_is_a_fold_that_judges_each_event_by_what_came_before(ledger
     moved = events[:p2_join] + events[p2_join + 1:] + [events[p2_join]]  # the join recorded after the endorsement
     problems = check_rules(moved)
     assert [(p.rule, p.event, p.claim) for p in problems] == [(3, "Claim.Endorsed", claim)]
+
+
+def test_a_correction_of_a_fact_never_recorded_breaks_rule_1(ledger, clock):
+    """A reinstatement whose deregistration is not in the log (deleted, or never written) is named."""
+    ledger.register_professional(id="P-1", name="A", group="nurse", registered_on=date(2025, 1, 1))
+    ledger.deregister_professional(id="P-1", on=date(2026, 1, 1))
+    ledger.reinstate_professional(id="P-1")
+    events = [(n.id, ledger.mapper.to_domain_event(n)) for n in ledger.recorder.select_notifications(1, 1000)]
+    assert check_rules(events) == []
+    without = [(p, e) for p, e in events if type(e).__qualname__ != "Professional.Deregistered"]
+    assert [(p.rule, p.event, p.message) for p in check_rules(without)] == [
+        (1, "Professional.Reinstated", "P-1 was not deregistered")]
