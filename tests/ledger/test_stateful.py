@@ -72,6 +72,7 @@ from marshmallow import ValidationError
 from domain.base import natural_id
 from domain.errors import DomainError
 from ledger.app import open_ledger
+from ledger.audit import history
 from ledger.errors import storage_errors
 from ledger.rules_check import check_rules
 from ledger.schemas import Balance, Members, When, schema_for
@@ -1253,6 +1254,11 @@ class LedgerMachine(RuleBasedStateMachine):
                                     "members": model.members(network, at, known_at)}
                 assert answer == expected_members, ("members", network, at_text, known_text, answer, expected_members)
                 assert replay.members(network, at, known_at) == expected_members["members"], ("replay members", network)
+            for professional in sorted(model.professionals):  # the auditor's view: the log alone
+                told = history(self.ledger, professional, known_at if known_text else None)["events"]
+                expected_total = fmt(sum((p.points for p in model.postings
+                                          if p.professional == professional and p.recorded_at <= known_at), Decimal(0)))
+                assert (told[-1]["balance"] if told else "0") == expected_total, ("history", professional, known_text)
             mapped = reader.network_map(**When().load(given))
             counts = {n["id"]: n["members"] for n in mapped["networks"]}
             assert counts == model.network_map(at, known_at), ("network map", at_text, known_text, counts)
