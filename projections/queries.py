@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, func, select
 from domain.errors import UnknownClaim, UnknownNetwork, UnknownProfessional
 from domain.policy import PolicyTerms, in_force, versions_known
 from domain.values import cycle_containing, format_points
+from projections.quick import fold_postings
 from projections.views import micros
 
 
@@ -63,14 +64,7 @@ def balance(conn: Connection, t: dict[str, Table], professional: str, at: date, 
         .where(postings.c.recorded_us <= known_us)
         .group_by(postings.c.kind, postings.c.network)
     ).all()
-    by_kind: dict[str, int] = defaultdict(int)
-    by_network: dict[str, int] = defaultdict(int)
-    total = in_cycle = 0
-    for kind, network, cents, cycle_cents in rows:
-        by_kind[kind] += cents
-        by_network[network] += cents
-        total += cents
-        in_cycle += cycle_cents or 0
+    by_kind, by_network, total, in_cycle = fold_postings(rows)
     by_theme: dict[str, int] = defaultdict(int)
     if by_network:
         themes = t["themes"]

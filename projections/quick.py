@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,20 @@ TOPICS = {
         "domain.network:Network.Registered", "domain.policy:Policy.Adopted", "domain.policy:Policy.Cancelled",
     ),
 }
+
+
+def fold_postings(rows: Any) -> tuple[dict[str, int], dict[str, int], int, int]:
+    """(cents by kind, cents by network, total, in the cycle) from balance rows of (kind, network,
+    cents, cents in the cycle): shared by this fast path and `projections.queries.balance`."""
+    by_kind: dict[str, int] = defaultdict(int)
+    by_network: dict[str, int] = defaultdict(int)
+    total = in_cycle = 0
+    for kind, network, cents, cycle_cents in rows:
+        by_kind[kind] += cents
+        by_network[network] += cents
+        total += cents
+        in_cycle += cycle_cents or 0
+    return by_kind, by_network, total, in_cycle
 
 
 def balance(store: Store, professional: str, at: date | None = None, known_at: datetime | None = None,
@@ -90,14 +104,7 @@ def _balance(conn: _Connection, suffix: str, professional: str, at: date, known_
         "WHERE professional = ? AND activity_date <= ? AND recorded_us <= ? GROUP BY kind, network",
         conn.date(start), professional, conn.date(at), known_us,
     )
-    by_kind: dict[str, int] = defaultdict(int)
-    by_network: dict[str, int] = defaultdict(int)
-    total = in_cycle = 0
-    for kind, network, cents, cycle_cents in rows:
-        by_kind[kind] += cents
-        by_network[network] += cents
-        total += cents
-        in_cycle += cycle_cents or 0
+    by_kind, by_network, total, in_cycle = fold_postings(rows)
     by_theme: dict[str, int] = defaultdict(int)
     if by_network:
         networks = sorted(by_network)
