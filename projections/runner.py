@@ -471,14 +471,7 @@ class ReadModels:
                         raise Inconsistent(target.projection.name, f"events after position {target.position} "
                                                                    "collide with rows it already holds") from None
                     if tracked and target.position < last:
-                        done = conn.execute(
-                            update(rm_state)
-                            .where(rm_state.c.name == target.projection.name)
-                            .where(rm_state.c.generation == target.generation)
-                            .where(rm_state.c.position == target.position)
-                            .values(position=last)
-                        )
-                        if done.rowcount != 1:
+                        if not _move(conn, rm_state, target, last):
                             raise Conflict(f"The {target.projection.name} projection was changed by another process; "
                                            "nothing was applied. Safe to retry.")
             for target in targets:
@@ -494,14 +487,7 @@ class ReadModels:
     def _witness(conn: Connection, target: Target, last: int) -> None:
         """Move the target's rm_applied position on to `last`, in the page's transaction; it must stand
         where rm_state says the target stands."""
-        done = conn.execute(
-            update(rm_applied)
-            .where(rm_applied.c.name == target.projection.name)
-            .where(rm_applied.c.generation == target.generation)
-            .where(rm_applied.c.position == target.position)
-            .values(position=last)
-        )
-        if done.rowcount != 1:
+        if not _move(conn, rm_applied, target, last):
             raise Inconsistent(target.projection.name, f"its position is {target.position}, which its tables' "
                                                        "record does not confirm")
 
@@ -547,6 +533,19 @@ def _duplicate(error: BaseException) -> bool:
     except ImportError:  # pragma: no cover - installed with the package
         return False
     return isinstance(error, psycopg.IntegrityError)
+
+
+def _move(conn: Connection, table: Table, target: Target, last: int) -> bool:
+    """Move the target's position row in `table` (rm_state or rm_applied) from where the target
+    stands on to `last`; False when the row does not stand there (someone else moved it)."""
+    done = conn.execute(
+        update(table)
+        .where(table.c.name == target.projection.name)
+        .where(table.c.generation == target.generation)
+        .where(table.c.position == target.position)
+        .values(position=last)
+    )
+    return done.rowcount == 1
 
 
 def _topics() -> dict[str, str]:
