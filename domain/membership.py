@@ -66,21 +66,30 @@ class Membership(LedgerAggregate):
 
     @property
     def current(self) -> list[date | None] | None:
+        """The open interval, if a member now. A deregistration dated before the first join
+        leaves no interval at all."""
+        if not self.intervals:
+            return None
         last = self.intervals[-1]
         return last if last[1] is None else None
+
+    @property
+    def left_on(self) -> date | None:
+        """The end of the last interval; None while a member or when no interval is left."""
+        return self.intervals[-1][1] if self.intervals else None
 
     def rejoin(self, on: date, *, professional: Professional, actor: str, os_user: str) -> None:
         if self.current is not None:
             raise AlreadyMember(
                 f"{self.professional_id} is a member of {self.network_id} since {self.current[0]} already"
             )
-        left_on = self.intervals[-1][1]
+        check_may_join(professional, on)  # first: only a deregistration leaves no interval
+        left_on = self.left_on
         assert left_on is not None
         if on < left_on:
             raise DateOutOfOrder(
                 f"{self.professional_id} cannot re-join {self.network_id} on {on}, before leaving it on {left_on}"
             )
-        check_may_join(professional, on)
         self._rejoined(self.network_id, self.professional_id, on, actor, os_user)
 
     @event("Rejoined")
@@ -115,7 +124,7 @@ class Membership(LedgerAggregate):
 
     def cancel_leave(self, *, professional: Professional, actor: str, os_user: str) -> None:
         """Correct a leave recorded by mistake: the last interval runs on as if never left."""
-        left_on = self.intervals[-1][1]
+        left_on = self.left_on
         if left_on is None or self.ended_by != LEFT:
             raise NoLeaveToCancel(
                 f"{self.professional_id} has no leave of {self.network_id} to cancel"
@@ -197,14 +206,19 @@ def covers(intervals: list[list[Any]], day: date) -> bool:
 
 
 def check_may_join(professional: Professional, on: date) -> None:
-    """Rule 8: no membership before the registration; none after a deregistration."""
+    """Rule 8: no membership before the registration; none while deregistered.
+
+    A deregistered professional joins nothing, not even on a date before the deregistration:
+    the membership would run on past it, where the deregistration already ended every other.
+    """
     if on < professional.registered_on:
         raise JoinBeforeRegistration(
             f"{professional.professional_id} cannot join on {on}, before registering on {professional.registered_on}"
         )
-    if professional.deregistered_on is not None and on > professional.deregistered_on:
+    if professional.deregistered_on is not None:
         raise ProfessionalDeregistered(
-            f"{professional.professional_id} was deregistered on {professional.deregistered_on}"
+            f"{professional.professional_id} was deregistered on {professional.deregistered_on}; "
+            "reinstate the professional before recording a membership"
         )
 
 

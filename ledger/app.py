@@ -450,7 +450,7 @@ class Ledger(Application):
             raise NotAMember(f"{professional} is not a member of {network}")
         if cancel:
             assert on is None, "the schema allows --on or --cancel, not both"
-            cancelled_on = membership.intervals[-1][1]
+            cancelled_on = membership.left_on
             membership.cancel_leave(professional=member, actor=REGISTER, os_user=self.os_user)
             result = {"network": network, "professional": professional, "status": "leave cancelled",
                       "on": cancelled_on.isoformat() if cancelled_on else None}

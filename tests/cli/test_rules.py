@@ -780,3 +780,23 @@ def test_corrections_show_in_audit_history(reg):
     assert types[-6:] == ["ProfessionalDeregistered", "MembershipEnded", "ProfessionalReinstated",
                           "MembershipRestored", "MembershipLeft", "MembershipLeaveCancelled"]
     assert "NetworkNoted" not in "".join(types)  # bookkeeping is no fact of its own
+
+
+def test_a_deregistration_dated_before_the_join_leaves_no_membership_and_no_traceback(reg):
+    # Found by the stateful test on PostgreSQL: the membership had no interval left, and
+    # `network leave --cancel` crashed on it.
+    reg.join("P-3", on="2026-03-01")
+    reg.ok("professional", "deregister", "P-3", "--on", "2026-01-01")
+    assert "P-3" not in reg.ok("--json", "network", "members", "N-1", "--at", "2026-04-01").json()["members"]
+    line = reg.refused("network", "leave", "N-1", "P-3", "--cancel", error="NoLeaveToCancel", rule=None)
+    assert "reinstate the professional" in line
+    reg.refused("network", "leave", "N-1", "P-3", "--on", "2026-05-01", error="NotAMember", rule=None)
+    reg.refused("network", "join", "N-1", "P-3", "--on", "2025-06-01", error="ProfessionalDeregistered", rule=None)
+    reg.ok("professional", "reinstate", "P-3")
+    assert "P-3" in reg.ok("--json", "network", "members", "N-1", "--at", "2026-04-01").json()["members"]
+
+
+def test_a_deregistered_professional_joins_nothing_even_on_an_earlier_date(reg):
+    reg.ok("professional", "deregister", "P-3", "--on", "2026-01-01")
+    reg.refused("network", "join", "N-1", "P-3", "--on", "2025-06-01", error="ProfessionalDeregistered", rule=None)
+    assert "P-3" not in reg.ok("--json", "network", "members", "N-1", "--at", "2026-06-01").json()["members"]

@@ -1114,6 +1114,14 @@ def test_joining_after_a_deregistration_is_refused(reg):
         network_id="N-1", professional=reg.outsider, on=date(2025, 6, 2), actor="P-3", os_user=OS_USER))
 
 
+def test_joining_on_a_date_before_the_deregistration_is_refused_too(reg):
+    # the membership would run on past the deregistration, which ended every other
+    with recording_at(NOW):
+        reg.outsider.deregister(date(2025, 6, 1), claims=[], actor="register", os_user=OS_USER)
+    refused_submission(ProfessionalDeregistered, lambda: Membership.join(
+        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 1), actor="P-3", os_user=OS_USER))
+
+
 # --- deregistration ends memberships, and its correction brings them back ---------------
 
 
@@ -1123,6 +1131,26 @@ def test_deregistration_ends_the_membership_the_day_after(reg):
         membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
     assert membership.covers(date(2026, 1, 1)) and not membership.covers(date(2026, 1, 2))
     assert membership.ended_by == "deregistered"
+
+
+def test_a_deregistration_dated_before_the_join_leaves_no_interval(reg):
+    joined_on = ACTIVITY + DAY
+    membership = make_membership(reg.network, reg.outsider, on=joined_on)
+    with recording_at(NOW):
+        membership.end_with_deregistration(ACTIVITY - DAY, actor="register", os_user=OS_USER)
+        reg.outsider.deregister(ACTIVITY - DAY, claims=[], actor="register", os_user=OS_USER)
+    membership.collect_events()
+    reg.outsider.collect_events()
+    assert membership.intervals == [] and membership.current is None and membership.left_on is None
+    refused(NotAMember, membership, lambda: membership.leave(TODAY, claims=[], actor="P-3", os_user=OS_USER))
+    error = refused(NoLeaveToCancel, membership,
+                    lambda: membership.cancel_leave(professional=reg.outsider, actor="register", os_user=OS_USER))
+    assert "reinstate" in error.message
+    refused(ProfessionalDeregistered, membership,
+            lambda: membership.rejoin(joined_on, professional=reg.outsider, actor="P-3", os_user=OS_USER))
+    with recording_at(NOW):
+        membership.restore(actor="register", os_user=OS_USER)
+    assert membership.intervals == [[joined_on, None]]
 
 
 def test_restoring_brings_back_the_intervals_before_the_deregistration(reg):

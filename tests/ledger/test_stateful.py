@@ -603,8 +603,8 @@ class Model:
         else:
             if on < p.registered_on:
                 errors.add("JoinBeforeRegistration")  # rule 8
-            if p.deregistered_on is not None and on > p.deregistered_on:
-                errors.add("ProfessionalDeregistered")
+            if p.deregistered_on is not None:
+                errors.add("ProfessionalDeregistered")  # on any date: reinstate first
         intervals = self.intervals(network, professional)
         if intervals and intervals[-1][1] is None:
             errors.add("AlreadyMember")
