@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.projections_bench import build
 from ledger.app import open_ledger
 from ledger.audit import verify_chain, verify_rules
-from ledger.store import resolve
+from storage.config import resolve
 
 
 def main() -> None:

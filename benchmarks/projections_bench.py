@@ -39,11 +39,11 @@ def peak_mb() -> float:
 def build(db: str, events: int, seed: int) -> dict:
     from ledger.app import open_ledger
     from ledger.importer import import_lines
-    from ledger.store import resolve
+    from storage.config import resolve
     from projections.runner import ReadModels
 
     ledger = open_ledger(resolve(db), create=True)
-    ReadModels(ledger).ensure()
+    ReadModels(ledger.event_log).ensure()
     started = time.perf_counter()
     done = import_lines(ledger, (json.dumps(line) for line in lines(events, seed)))  # one import
     elapsed = time.perf_counter() - started
@@ -54,7 +54,7 @@ def build(db: str, events: int, seed: int) -> dict:
 
 def floor(db: str) -> dict:
     """The floor: every stored event's state read with a raw SELECT and decoded with json."""
-    from ledger.store import resolve
+    from storage.config import resolve
 
     store = resolve(db)
     started = time.perf_counter()
@@ -85,10 +85,10 @@ def floor(db: str) -> dict:
 
 def rebuild(db: str) -> dict:
     from ledger.app import open_ledger
-    from ledger.store import resolve
+    from storage.config import resolve
     from projections.runner import ReadModels
 
-    models = ReadModels(open_ledger(resolve(db)))
+    models = ReadModels(open_ledger(resolve(db)).event_log)
     started = time.perf_counter()
     result = models.rebuild()
     return {"rebuild_s": time.perf_counter() - started, "head": result["head"], "peak_mb": peak_mb()}
@@ -96,12 +96,12 @@ def rebuild(db: str) -> dict:
 
 def queries(db: str, samples: int, seed: int) -> dict:
     from ledger.app import open_ledger
-    from ledger.store import resolve
+    from storage.config import resolve
     from projections.reader import Reader
     from projections.runner import ReadModels
 
     ledger = open_ledger(resolve(db))
-    reader = Reader(ReadModels(ledger))
+    reader = Reader(ReadModels(ledger.event_log), ledger)
     rng = random.Random(seed)
     professionals = [row["professional"] for row in _ids(reader, "professionals", "professional")]
     networks = [row["network"] for row in _ids(reader, "networks", "network")]
@@ -207,7 +207,7 @@ def _reset_schema(url: str) -> None:
     import psycopg
     from psycopg import sql
 
-    from ledger.store import resolve
+    from storage.config import resolve
 
     s = resolve(url).settings
     with psycopg.connect(dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],

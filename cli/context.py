@@ -13,7 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
-    from ledger.store import Store
+    from storage.config import Store
     from projections.reader import Reader
     from projections.runner import ReadModels
 
@@ -36,7 +36,7 @@ class Session:
 
             from ledger.errors import InvalidInput
             from ledger.schemas import StoreSettings
-            from ledger.store import resolve
+            from storage.config import resolve
 
             if self.db and "\x00" in self.db:
                 raise InvalidInput("Invalid input: --db must not contain NUL characters.")
@@ -67,13 +67,13 @@ class Session:
         if self._models is None:
             from projections.runner import ReadModels
 
-            self._models = ReadModels(self.ledger())
+            self._models = ReadModels(self.ledger().event_log)
         return self._models
 
     def reader(self) -> Reader:
         from projections.reader import Reader
 
-        return Reader(self.read_models())
+        return Reader(self.read_models(), self.ledger())
 
     def close(self) -> None:
         if self._models is not None:
@@ -126,8 +126,8 @@ def replay_note(result: dict) -> str:
 
 
 def storage(call: Callable[[], Any]) -> Any:
-    """Run `call` with storage errors turned into the ledger's exit-coded errors."""
-    from ledger.errors import storage_errors
+    """Run `call` with the drivers' and the library's exceptions turned into storage errors."""
+    from storage.errors import storage_errors
 
     s = session()
     store = s.store

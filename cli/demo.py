@@ -116,7 +116,7 @@ def _db_option(db: str | None) -> str:
     came from STUDYLEDGER_DB (still set for the next command) or is the default."""
     import shlex
 
-    from ledger.store import without_password
+    from storage.config import without_password
 
     source = click.get_current_context().find_root().get_parameter_source("db")
     if db is None or source is not click.core.ParameterSource.COMMANDLINE:

@@ -1,8 +1,5 @@
 """The root `studyledger` group: global options, the subcommands, and the one place where
-errors become an exit code and one sentence.
-
-Exit codes: 0 done; 1 refused by a ledger rule; 2 invalid input or usage; 3 conflict with a
-concurrent change (safe to retry); 4 storage unavailable or failing.
+errors become an exit code (cli/errors.py says which) and one sentence.
 """
 
 from __future__ import annotations
@@ -63,17 +60,19 @@ class StudyledgerGroup(click.Group):
 
 def report(error: BaseException, as_json: bool) -> int | None:
     """Print `error` as one sentence and return its exit code (None: let it propagate)."""
+    from cli.errors import classify
     from domain.errors import DomainError
-    from ledger.errors import LedgerError
 
     if isinstance(error, (SystemExit, KeyboardInterrupt, GeneratorExit)):
         return None
-    if isinstance(error, DomainError):
-        fail(str(error) + ("" if str(error).endswith(".") else "."), 1, "refused", rule=error.name, as_json=as_json)
-        return 1
-    if isinstance(error, LedgerError):
-        fail(error.message, error.exit_code, error.code, as_json=as_json)
-        return error.exit_code
+    known = classify(error)
+    if known is not None:
+        code, kind = known
+        if isinstance(error, DomainError):
+            fail(str(error) + ("" if str(error).endswith(".") else "."), code, kind, rule=error.name, as_json=as_json)
+        else:
+            fail(str(error), code, kind, as_json=as_json)
+        return code
     if os.environ.get("STUDYLEDGER_DEBUG"):
         return None
     fail(

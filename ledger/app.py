@@ -11,7 +11,6 @@ import functools
 import getpass
 import os
 from collections.abc import Callable, Container, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -39,10 +38,10 @@ from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.professional import Professional
 from domain.reviewer import Reviewer
 from domain.values import KINDS, format_points
-from ledger.errors import StorageFailure
 from ledger.ids import take as take_id
 from ledger.requests import Request, fingerprint
-from ledger.store import Store
+from storage.config import Store
+from storage.eventlog import event_log, prepare
 
 REGISTER = "register"  # the actor of the register office's own commands
 
@@ -110,10 +109,11 @@ class Ledger(Application):
         self._absent: set[UUID] = set()  # while importing: ids known not to be stored
         self._absent_unless_cached = False  # while importing into an empty store
         self._evicted: Container[UUID] = frozenset()  # then: ids this import may have written and dropped from the cache
-        self._import_cursor: Any = None  # the import's own transaction
+        self._import: Any = None  # the import's own transaction (storage.eventlog.ImportTransaction)
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)
+        self.event_log = event_log(store, self.recorder, self.mapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -195,18 +195,8 @@ class Ledger(Application):
 
     def _read_in_import(self, aggregate_id: UUID) -> Aggregate | None:
         """An aggregate as the import's own transaction sees it: its pages written so far included."""
-        if self.store.engine == "sqlite":
-            statement, key = self.recorder.select_events_statement + "ORDER BY originator_version", aggregate_id.hex
-        else:
-            from psycopg.sql import SQL
-
-            statement, key = self.recorder.select_events_statement + SQL(" ORDER BY originator_version"), aggregate_id
-        cursor = self._import_cursor
-        cursor.execute(statement, (key,))
         aggregate = None
-        for row in cursor.fetchall():
-            stored = StoredEvent(originator_id=aggregate_id, originator_version=row["originator_version"],
-                                 topic=row["topic"], state=bytes(row["state"]))
+        for stored in self._import.events(aggregate_id):
             aggregate = self.mapper.to_domain_event(stored).mutate(aggregate)
         return aggregate
 
@@ -242,14 +232,7 @@ class Ledger(Application):
 
     def _logged(self, *names: str) -> Iterator[Any]:
         """Every committed event of the named types (`Membership.Joined`), decoded, in log order."""
-        topics = [topic for name in names for topic in _TOPICS[name]]
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, 1000, topics=topics)
-            yield from map(self.mapper.to_domain_event, page)
-            if len(page) < 1000:
-                return
-            start = page[-1].id + 1
+        return self.event_log.all_events(topics=[topic for name in names for topic in _TOPICS[name]])
 
     def _memberships_of(self, professional: Professional) -> list[Membership]:
         networks = list(professional.networks)
@@ -628,23 +611,6 @@ class Ledger(Application):
         """The id of the claim `ref` names: its id, or the --request-id it was submitted with."""
         return self._claim(ref).id
 
-    def log_table(self) -> tuple[str, str, str]:
-        """(events table, its position column, the driver's parameter marker): to read the log in SQL."""
-        recorder = self.recorder
-        if self.store.engine == "sqlite":
-            return recorder.events_table_name, "rowid", "?"
-        return f'"{recorder.datastore.schema}".{recorder.events_table_name}', "notification_id", "%s"
-
-    def all_events(self, stop: int | None = None, page_size: int = 1000) -> Iterator[Any]:
-        """Every stored event (up to notification id `stop`), decoded by the library's mapper, in log order."""
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, page_size, stop=stop)
-            yield from map(self.mapper.to_domain_event, page)
-            if len(page) < page_size:
-                return
-            start = page[-1].id + 1
-
 
 DECISIONS = ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked")
 # Event type → the topics it is stored under (the library names events by module and class).
@@ -667,45 +633,5 @@ def terms_json(terms: PolicyTerms) -> dict:
 
 def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger:
     """The ledger on `store`; `create` makes the store (a new SQLite file is private: mode 0600)."""
-    if store.path is not None:
-        if create:
-            if not store.path.parent.is_dir():
-                raise StorageFailure(f"Cannot create the store at {store.where}: the folder does not exist.")
-            fd = os.open(store.path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
-        elif not store.path.exists():
-            raise StorageFailure(f"There is no ledger at {store.where}; run 'studyledger init' first.")
-    else:
-        _check_postgres(store, create_schema=create and "POSTGRES_SCHEMA" in store.settings)
+    prepare(store, create=create)
     return Ledger(store, create_tables=create, **options)
-
-
-def _check_postgres(store: Store, *, create_schema: bool) -> None:
-    """One direct connection first: the library's pool would retry for its whole timeout and then
-    say only that it got no connection; the server's own answer says why."""
-    from psycopg import sql
-
-    with postgres_connection(store) as connection:
-        if create_schema:
-            connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.settings["POSTGRES_SCHEMA"])))
-
-
-@contextmanager
-def postgres_connection(store: Store) -> Iterator[Any]:
-    """A connection of its own (autocommit) to the store's PostgreSQL database; StorageFailure if there is none."""
-    import psycopg
-
-    from ledger.errors import redact
-
-    s = store.settings
-    try:
-        connection = psycopg.connect(
-            dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"], user=s["POSTGRES_USER"],
-            password=s["POSTGRES_PASSWORD"] or None, connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        )
-    except psycopg.OperationalError as error:
-        reason = redact(" ".join(str(error).split()), store.secrets)
-        raise StorageFailure(f"Cannot connect to the PostgreSQL store at {store.where}: {reason}") from None
-    with connection:
-        yield connection

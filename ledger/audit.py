@@ -17,7 +17,7 @@ from uuid import UUID
 from domain.errors import UnknownProfessional
 from domain.values import format_points
 from ledger.app import Ledger
-from ledger.integrity import SEALS_TABLE, Report, Row, check_chain, parse_digest
+from ledger.integrity import Report, Row, check_chain, parse_digest
 from ledger.rules_check import RuleProblem, check_rules
 
 PAGE = 5000
@@ -44,7 +44,7 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
     claims: set[UUID] = set()
     balance = Decimal(0)
     entries: list[dict[str, Any]] = []
-    for event in ledger.all_events():
+    for event in ledger.event_log.all_events():
         if known_at is not None and event.timestamp > known_at:
             break  # events are recorded in log order
         entry = _concerning(event, professional, claims)
@@ -153,55 +153,15 @@ def counted(items: Iterable[T], progress: Callable[[int], None] | None, every: i
 
 
 def _decoded(ledger: Ledger) -> Iterator[tuple[int, Any]]:
-    start = 1
-    while True:
-        page = ledger.recorder.select_notifications(start, PAGE)
-        for stored in page:
-            try:
-                yield stored.id, ledger.mapper.to_domain_event(stored)
-            except Exception:  # noqa: BLE001 - whatever a rewritten row makes the decoder raise
-                continue
-        if len(page) < PAGE:
-            return
-        start = page[-1].id + 1
+    decode = ledger.mapper.to_domain_event
+    for stored in ledger.event_log.notifications(size=PAGE):
+        try:
+            yield stored.id, decode(stored)
+        except Exception:  # noqa: BLE001 - whatever a rewritten row makes the decoder raise
+            continue
 
 
 # --- the chain -------------------------------------------------------------------------
-
-
-def _tables(ledger: Ledger) -> tuple[str, str, str, str]:
-    """(events table, its position column, seals table, parameter marker) of the ledger's store."""
-    events, column, marker = ledger.log_table()
-    seals = SEALS_TABLE if ledger.store.engine == "sqlite" else f'"{ledger.recorder.datastore.schema}".{SEALS_TABLE}'
-    return events, column, seals, marker
-
-
-def _state(value: Any) -> bytes | None:
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    return str(value).encode()  # a state rewritten in SQL may come back as text: hash what is there
-
-
-def _paged(ledger: Ledger, table: str, column: str, columns: str, upto: int) -> Iterator[Any]:
-    """Rows of `table` with `column` ≤ upto, in order, a page per read transaction (no lower bound)."""
-    marker = _tables(ledger)[3]
-    after: int | None = None
-    while True:
-        where = f"{column} > {marker} AND " if after is not None else ""
-        params = (after, upto) if after is not None else (upto,)
-        with ledger.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT {column} AS position, {columns} FROM {table} WHERE {where}{column} <= {marker} "
-                f"ORDER BY {column} LIMIT {PAGE}",
-                params,
-            )
-            rows = cursor.fetchall()
-        yield from rows
-        if len(rows) < PAGE:
-            return
-        after = rows[-1]["position"]
 
 
 def _rows(ledger: Ledger, upto: int) -> Iterator[Row]:
@@ -210,35 +170,20 @@ def _rows(ledger: Ledger, upto: int) -> Iterator[Row]:
     Also rows at positions the library never hands out (0 or below), and values it would
     fail to read (an aggregate id that is no UUID, no state): check_chain reports them.
     """
-    events, column, _, _ = _tables(ledger)
-    for r in _paged(ledger, events, column, "originator_id, originator_version, topic, state", upto):
-        yield Row(int(r["position"]), r["originator_id"], r["originator_version"], r["topic"], _state(r["state"]))
-
-
-def _seals(ledger: Ledger, upto: int) -> Iterator[tuple[int, bytes]]:
-    for r in _paged(ledger, _tables(ledger)[2], "position", "seal", upto):
-        yield int(r["position"]), bytes(r["seal"])
-
-
-def _head(ledger: Ledger) -> int:
-    """The last position holding an event or a seal: a seal after the last event means events were deleted."""
-    events, column, seals, _ = _tables(ledger)
-    with ledger.recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(f"SELECT (SELECT MAX({column}) FROM {events}) AS events, (SELECT MAX(position) FROM {seals}) AS seals")
-        row = cursor.fetchone()
-    return max(int(row["events"] or 0), int(row["seals"] or 0))
+    return map(Row._make, ledger.event_log.chain(upto))
 
 
 def verify_chain(ledger: Ledger, digest_text: str | None = None,
                  progress: Callable[[int], None] | None = None) -> tuple[Report, list[str]]:
     """The chain over every stored event; with a digest, also that history up to it is unchanged.
     `progress(n)` is told of every n events checked."""
-    head = _head(ledger)
-    report = check_chain(counted(_rows(ledger, head), progress), _seals(ledger, head))
+    log = ledger.event_log
+    head = log.chain_head()
+    report = check_chain(counted(_rows(ledger, head), progress), log.seals(head))
     notes: list[str] = []
     if digest_text is not None:
         position, prefix = parse_digest(digest_text)
-        at = check_chain(_rows(ledger, position), _seals(ledger, position), upto=position)
+        at = check_chain(_rows(ledger, position), log.seals(position), upto=position)
         if at.head != position:
             report.problems.append(
                 f"the digest covers {position} events, but the chain holds only {at.head} unbroken: events were "

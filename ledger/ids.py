@@ -74,7 +74,7 @@ def backfill(ledger: Ledger) -> int:
     taken_topic = get_topic(RegisteredId.Taken)
     taken: set[UUID] = set()
     wanted: dict[UUID, tuple[str, str]] = {}
-    for originator_id, version, topic, state in _rows(ledger, [*kinds, taken_topic]):
+    for originator_id, version, topic, state in ledger.event_log.stored([*kinds, taken_topic]):
         if topic == taken_topic:
             taken.add(originator_id)
             continue
@@ -90,18 +90,3 @@ def backfill(ledger: Ledger) -> int:
             ledger.save(*missing)
     return len(missing)
 
-
-def _rows(ledger: Ledger, topics: list[str]) -> list[tuple[UUID, int, str, bytes]]:
-    """(aggregate id, version, topic, state) of the stored events of `topics`, in log order."""
-    table, column, marker = ledger.log_table()
-    sql = (f"SELECT originator_id, originator_version, topic, state FROM {table} "
-           f"WHERE topic IN ({', '.join([marker] * len(topics))}) ORDER BY {column}")
-    datastore = ledger.recorder.datastore
-    if ledger.store.engine == "sqlite":
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, topics)
-            return [(UUID(r["originator_id"]), r["originator_version"], r["topic"], bytes(r["state"]))
-                    for r in cursor.fetchall()]
-    with datastore.get_connection() as conn, conn.cursor() as cursor:
-        cursor.execute(sql, topics)
-        return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in cursor.fetchall()]

@@ -24,6 +24,7 @@ from ledger import jsonlines
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
 from ledger.schemas import WRITE_SCHEMAS, describe, schema_for
+from storage.eventlog import ImportTransaction
 
 
 def parse_line(number: int, line: str) -> tuple[str, dict[str, Any]]:
@@ -65,8 +66,8 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     ledger._evicted = IdFilter()
     commands = events = 0
     try:
-        with ledger.recorder.import_transaction() as cursor:
-            ledger._import_cursor = cursor
+        with ledger.event_log.import_transaction() as transaction:
+            ledger._import = transaction
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
@@ -78,25 +79,25 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
                     raise
                 commands += 1
                 if len(ledger._staged) >= PAGE_EVENTS:
-                    events += _write_page(ledger, cursor)
-            events += _write_page(ledger, cursor)
+                    events += _write_page(ledger, transaction)
+            events += _write_page(ledger, transaction)
         return {"commands": commands, "events": events}
     finally:
         ledger._staged = None
-        ledger._import_cursor = None
+        ledger._import = None
         ledger._cache.clear()
         ledger._absent.clear()
         ledger._evicted = frozenset()
         ledger._absent_unless_cached = False
 
 
-def _write_page(ledger: Ledger, cursor: Any) -> int:
+def _write_page(ledger: Ledger, transaction: ImportTransaction) -> int:
     """Write the staged events in the import's transaction; trim the cache. Returns how many."""
     staged = ledger._staged
     assert staged is not None
     written = len(staged)
     if staged:
-        ledger.recorder.insert_within(cursor, staged)
+        transaction.insert(staged)
         staged.clear()
     cache = ledger._cache
     if len(cache) > CACHE_LIMIT:  # all written: read back through the transaction when needed again

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ledger.store import Store
+    from storage.config import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 PENDING_MAX = 200  # events not applied yet that a quick read looks through; beyond, it catches up

@@ -15,19 +15,21 @@ from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.exc import OperationalError
 
 from domain.errors import NotFound
-from ledger.errors import Conflict, LedgerError, StorageFailure
 from projections import queries
-from projections.runner import Busy, Inconsistent, ReadModels, rm_applied, rm_state
+from projections.runner import Inconsistent, ReadModels, rm_applied, rm_state
+from storage.errors import Busy, Conflict, StorageError, StorageFailure
+from storage.readmodels import snapshot
 
 
 class Reader:
-    def __init__(self, models: ReadModels):
+    def __init__(self, models: ReadModels, ledger: Any):
         self.models = models
-        self.clock = models.ledger.clock
+        self.ledger = ledger  # the write application: its clock, claims by request id, claimants' names
+        self.clock = ledger.clock
 
     def _answer(self, name: str, query: Callable[[Connection, dict[str, Table]], dict[str, Any]]) -> dict[str, Any]:
         # Why the model may be behind, what to do about it, and the exit code that says so.
-        behind: tuple[str, str, type[LedgerError]] = ("another process holds it", "retry shortly", Conflict)
+        behind: tuple[str, str, type[StorageError]] = ("another process holds it", "retry shortly", Conflict)
         try:
             self.models.catch_up(name)
         except Busy:
@@ -38,9 +40,7 @@ class Reader:
             # A read-only store (an auditor's copy) can still be read, with its lag stated.
             behind = ("the store is read-only", "run the command on a writable store", StorageFailure)
         head = self.models.head()
-        engine = self.models.engine
-        options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
-        with engine.connect().execution_options(**options) as conn, conn.begin():
+        with snapshot(self.models.engine) as conn:
             generation, position = _bookkeeping(conn, name, head)
             try:
                 result = query(conn, self.models.tables(name, generation))
@@ -89,7 +89,7 @@ class Reader:
         return self._named(result, result["claims"])
 
     def claim(self, ref: str) -> dict[str, Any]:
-        claim_id = self.models.ledger.claim_id(ref)
+        claim_id = self.ledger.claim_id(ref)
         now = self.clock()
         result = self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
         return self._named(result, [result])
@@ -102,7 +102,7 @@ class Reader:
             who = claim["professional"]
             if who not in names:
                 try:
-                    names[who] = self.models.ledger._professional(who).name
+                    names[who] = self.ledger._professional(who).name
                 except NotFound:
                     names[who] = None
             claim["professional_name"] = names[who]

@@ -27,12 +27,10 @@ nothing is applied or answered from it, and a rebuild sets it right. A store mad
 
 from __future__ import annotations
 
-import os
-import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -44,10 +42,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    create_engine,
     delete,
-    event,
-    func,
     insert,
     inspect,
     literal,
@@ -57,15 +52,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
-from ledger.errors import Conflict, StorageFailure, lock_timed_out
 from projections.decode import event_name, raw_state
 from projections.views import PROJECTIONS, Projection
-
-if TYPE_CHECKING:
-    from ledger.app import Ledger
+from storage.errors import Conflict, StorageFailure
+from storage.eventlog import EventLog
+from storage.locks import exclusive
+from storage.readmodels import duplicate, make_engine, page_transaction
 
 PAGE_SIZE = 5000
-HORIZON_WAIT = 10  # seconds a catch-up on PostgreSQL waits for writers in flight
 
 STATE = MetaData()
 rm_state = Table(
@@ -80,10 +74,6 @@ rm_applied = Table(  # the position each generation's tables have applied: rm_st
     Column("generation", Integer, primary_key=True),
     Column("position", BigInteger, nullable=False),
 )
-
-
-class Busy(Conflict):
-    """Another process holds the projection's lock."""
 
 
 class Inconsistent(StorageFailure):
@@ -106,40 +96,12 @@ class Target:
     tables: dict[str, Table]
 
 
-def make_engine(ledger: Ledger) -> Engine:
-    store = ledger.store
-    if store.engine == "sqlite":
-        engine = create_engine(store.sqlalchemy_url, connect_args={"timeout": 5})
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _: Any) -> None:
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
-            # Read models can be rebuilt from the events: they need not wait for an fsync at
-            # every page (WAL with NORMAL survives a crashed process; the events' own
-            # connections keep the library's setting).
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-            # A page cache of 64 MB instead of 2 MB: a rebuild's inserts into large indexes
-            # otherwise read the same index pages back from the file again and again.
-            dbapi_connection.execute("PRAGMA cache_size=-65536")
-            # Checkpoint the write-ahead log every 40 MB instead of every 4 MB: a rebuild writes
-            # hundreds of MB, and each checkpoint waits for the disk.
-            dbapi_connection.execute("PRAGMA wal_autocheckpoint=10000")
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection: Any) -> None:
-            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-            connection.exec_driver_sql(f"BEGIN {mode}")
-
-        return engine
-    return create_engine(store.sqlalchemy_url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
-
-
 class ReadModels:
     """The read models of one store."""
 
-    def __init__(self, ledger: Ledger, engine: Engine | None = None):
-        self.ledger = ledger
-        self.engine = engine or make_engine(ledger)
+    def __init__(self, log: EventLog, engine: Engine | None = None):
+        self.log = log
+        self.engine = engine or make_engine(log.store)
         self._tables: dict[tuple[str, int], dict[str, Table]] = {}
         self._complete: set[tuple[str, int]] = set()  # (name, generation) whose tables all exist
 
@@ -260,33 +222,11 @@ class ReadModels:
         return {name: (generation, position) for name, generation, position in rows}
 
     def head(self) -> int:
-        return self.ledger.recorder.max_notification_id() or 0
+        return self.log.head()
 
     def horizon(self) -> int:
-        """The last position up to which every event is committed: where a catch-up may stop.
-
-        On SQLite one writer at a time commits in position order, so that is the head. On
-        PostgreSQL a position comes from a sequence when the row is inserted, and a
-        transaction holding an earlier one can commit after a later one is visible (the
-        library's writers prevent that with an EXCLUSIVE table lock, but nothing stops
-        another writer from inserting without it). A SHARE lock waits for every transaction
-        that is inserting events, so the highest position seen under it can never be passed
-        by a late commit; the lock is released at once.
-        """
-        if self.ledger.store.engine == "sqlite":
-            return self.head()
-        table, column, _ = self.ledger.log_table()
-        with self.ledger.recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{HORIZON_WAIT}s'")
-            try:
-                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-            except Exception as error:  # psycopg's LockNotAvailable, whatever the library wraps it in
-                if not lock_timed_out(error):
-                    raise
-                raise Busy(f"Events have been being written for over {HORIZON_WAIT} seconds; "
-                           "the read models were not caught up. Safe to retry.") from None
-            cursor.execute(f"SELECT MAX({column}) AS head FROM {table}")
-            return cursor.fetchone()["head"] or 0
+        """The last position up to which every event is committed: where a catch-up may stop (storage.eventlog)."""
+        return self.log.horizon()
 
     def status(self) -> dict[str, Any]:
         head = self.head()
@@ -311,38 +251,10 @@ class ReadModels:
 
     # --- locks -------------------------------------------------------------------
 
-    @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
         """Hold the projection's lock, or raise Busy at once."""
-        store = self.ledger.store
-        if store.path is not None:
-            import fcntl
-
-            fd = os.open(f"{store.path}.{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise self._busy(name) from None
-                yield
-            finally:
-                os.close(fd)
-            return
-        key = zlib.crc32(f"studyledger:{store.settings.get('POSTGRES_SCHEMA', '')}:{name}".encode())
-        with self.engine.connect() as conn:
-            if not conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
-                conn.rollback()
-                raise self._busy(name)
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(select(func.pg_advisory_unlock(key)))
-                conn.commit()
-
-    @staticmethod
-    def _busy(name: str) -> Busy:
-        return Busy(f"A catch-up or rebuild of the {name} projection is already running; this one did nothing.")
+        return exclusive(self.log.store, self.engine, name,
+                         f"A catch-up or rebuild of the {name} projection is already running; this one did nothing.")
 
     @contextmanager
     def locked(self, names: Sequence[str]) -> Iterator[None]:
@@ -431,10 +343,9 @@ class ReadModels:
         start = min((t.position for t in targets), default=stop)
         topics = sorted({topic for t in targets for topic in self._topics(t.projection)})
         position = start
-        options = {"sqlite_begin": "IMMEDIATE"} if self.ledger.store.engine == "sqlite" else {}
         while position < stop:
             last = min(stop, position + PAGE_SIZE)
-            rows = self._read_page(position, last, topics)
+            rows = self.log.page(position, last, topics)
             pages = [(t, t.projection.new_page(t.tables)) for t in targets]
             # topic → the (target, page, handler) that apply it: looked up once per topic and page,
             # not once per event and projection.
@@ -453,19 +364,14 @@ class ReadModels:
                     if state is None:
                         state = raw_state(stored_state)
                     handler(page, state, aggregate, notification_id)
-            with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                if not options:
-                    # PostgreSQL: the page's commit need not wait for its WAL flush. A crash may lose the
-                    # last pages, rows and position together (they are one transaction), and they are
-                    # applied again; the events themselves are written with the server's own setting.
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            with page_transaction(self.engine) as conn:
                 for target, page in pages:
                     if tracked and target.position < last:
                         self._witness(conn, target, last)
                     try:
                         page.flush(conn)
                     except Exception as error:
-                        if not (tracked and _duplicate(error)):
+                        if not (tracked and duplicate(error)):
                             raise
                         # Rows of events it says it has not applied: they would be applied twice.
                         raise Inconsistent(target.projection.name, f"events after position {target.position} "
@@ -491,48 +397,12 @@ class ReadModels:
             raise Inconsistent(target.projection.name, f"its position is {target.position}, which its tables' "
                                                        "record does not confirm")
 
-    def _read_page(self, after: int, upto: int, topics: list[str]) -> list[tuple[Any, ...]]:
-        """The stored events of `topics` at positions after `after` up to `upto`: (position, aggregate id, topic, state bytes).
-
-        Read in SQL through the recorder's own datastore and table, not select_notifications:
-        building a Notification and a UUID for every row cost a rebuild a quarter of its time
-        (the position semantics are the same: ids in commit order, gaps tolerated). A page is
-        a range of positions, not a LIMIT: on a freshly imported PostgreSQL table without
-        statistics, "ORDER BY … LIMIT" was planned as a scan of everything after the page.
-        """
-        table, column, marker = self.ledger.log_table()
-        sql = (f"SELECT {column} AS position, originator_id, topic, state FROM {table} "
-               f"WHERE {column} > {marker} AND {column} <= {marker} AND topic IN ({', '.join([marker] * len(topics))}) "
-               f"ORDER BY {column}")
-        datastore = self.ledger.recorder.datastore
-        if self.ledger.store.engine == "sqlite":
-            with datastore.transaction(commit=False) as cursor, cursor as raw:
-                raw.row_factory = None  # plain tuples: turning the library's sqlite3.Row into them cost a sixth
-                raw.execute(sql, (after, upto, *topics))
-                return raw.fetchall()
-        from psycopg.rows import tuple_row
-
-        with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(sql, (after, upto, *topics))  # plain tuples: a dict per row cost a tenth of a rebuild
-            return cursor.fetchall()
-
     _topic_cache: dict[str, list[str]] = {}
 
     def _topics(self, projection: Projection) -> list[str]:
         if projection.name not in self._topic_cache:
             self._topic_cache[projection.name] = [TOPICS[name] for name in projection.handlers]
         return self._topic_cache[projection.name]
-
-
-def _duplicate(error: BaseException) -> bool:
-    """A unique constraint broken: SQLAlchemy's wrapper, or psycopg's own (COPY goes to the driver)."""
-    if isinstance(error, IntegrityError):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - installed with the package
-        return False
-    return isinstance(error, psycopg.IntegrityError)
 
 
 def _move(conn: Connection, table: Table, target: Target, last: int) -> bool:

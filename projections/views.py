@@ -12,11 +12,9 @@ cents, so sums and comparisons are exact on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +35,7 @@ from sqlalchemy import (
 )
 
 from projections.decode import value
+from storage.readmodels import insert_many
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -103,45 +102,6 @@ class Page:
 
     def _delete_statement(self, table: str) -> Any:
         raise NotImplementedError
-
-
-_INSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
-
-
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """The rows in one go, straight to the driver: an executemany on SQLite, COPY on PostgreSQL.
-
-    SQLAlchemy's per-row parameter processing cost a quarter of a rebuild; the rows here
-    are plain values already. On PostgreSQL an executemany of INSERTs cost a
-    rebuild more than reading and decoding every event; COPY, in the same transaction,
-    takes a fraction of that.
-    """
-    dialect = conn.dialect
-    key = (dialect.name, table.name)
-    if key not in _INSERTS:
-        quote = dialect.identifier_preparer.quote
-        names = [c.name for c in table.columns]
-        columns = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)})"
-        if dialect.name == "postgresql":
-            sql = f"COPY {columns} FROM STDIN"
-        else:
-            marker = "?" if dialect.paramstyle == "qmark" else "%s"
-            sql = f"INSERT INTO {columns} VALUES ({', '.join([marker] * len(names))})"
-        _INSERTS[key] = (sql, names)
-    sql, names = _INSERTS[key]
-    params = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
-    if dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for values in params:
-                copy.write_row(values)
-        return
-    conn.exec_driver_sql(sql, params)
-
-
-# The read models' dates go to SQLite as ISO text, as SQLAlchemy's Date type stores them (and
-# reads them back); adapted by the driver, not row by row in Python (a tenth of a rebuild).
-# Exact type only: datetimes are never stored here (instants are integer microseconds).
-sqlite3.register_adapter(date, date.isoformat)
 
 
 # --- balances: postings with both times, and what a balance needs beside them -----------

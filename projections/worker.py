@@ -15,17 +15,17 @@ waits for the next one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from projections.runner import Busy
 from projections.views import PROJECTIONS
+from storage.errors import Busy
 
 if TYPE_CHECKING:
     from projections.runner import ReadModels
 
-DEFAULT_INTERVAL = {"sqlite": 0.5, "postgresql": 10.0}
+POLL = 0.5  # seconds between looks at a log that notifies nobody (SQLite)
+POLL_NOTIFIED = 10.0  # between looks at one that notifies (PostgreSQL), in case a notification was lost
 TICK = 0.2  # longest wait between looks at the stop flag, in seconds
 
 
@@ -36,11 +36,12 @@ def follow(
     report: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> int:
     """Catch up, then wait for new events and catch up again, until `stopped()`; return the position reached."""
-    store = models.ledger.store
-    interval = DEFAULT_INTERVAL[store.engine] if interval is None else interval
+    log = models.log
+    if interval is None:
+        interval = POLL_NOTIFIED if log.notifies else POLL
     names = list(PROJECTIONS)
     position = 0
-    with _wakeups(models) as woken:
+    with log.listen(TICK) as woken:
         due = 0.0
         while not stopped():
             if time.monotonic() >= due or woken():
@@ -56,25 +57,3 @@ def follow(
                     report(result)
     return position
 
-
-@contextmanager
-def _wakeups(models: ReadModels) -> Iterator[Callable[[], bool]]:
-    """A function that waits up to TICK for a sign of new events and says whether one came."""
-    if models.ledger.store.engine == "sqlite":
-        def nothing() -> bool:
-            time.sleep(TICK)
-            return False
-
-        yield nothing
-        return
-    from psycopg import sql
-
-    from ledger.app import postgres_connection
-
-    with postgres_connection(models.ledger.store) as conn:
-        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(models.ledger.recorder.channel_name)))
-
-        def woken() -> bool:
-            return any(True for _ in conn.notifies(timeout=TICK, stop_after=1))
-
-        yield woken

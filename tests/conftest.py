@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.app import Ledger, open_ledger
-from ledger.store import Store, resolve
+from storage.config import Store, resolve
 
 POSTGRES_URL = os.environ.get("STUDYLEDGER_TEST_POSTGRES_URL")
 
@@ -99,7 +99,7 @@ def count_events(store: Store) -> int:
     """How many events the store holds, read afresh."""
     app = Ledger(store)
     try:
-        return sum(1 for _ in app.all_events())
+        return sum(1 for _ in app.event_log.all_events())
     finally:
         app.close()
 

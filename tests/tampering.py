@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
-from ledger.integrity import GENESIS, link
+from storage.seals import GENESIS, link
 
 POSITION = re.compile(r"\bevent (?:at position )?(-?\d+)\b")
 

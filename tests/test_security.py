@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from cli.main import cli
 from ledger.app import open_ledger
 from ledger.demo import NURSES, TEACHERS
-from ledger.store import resolve
+from storage.config import resolve
 from tests.conftest import POSTGRES_URL, Clock, Result, _drop_schema
 
 SECRET = "Pw-Zebra-0xC0FFEE-9137"
@@ -332,7 +332,7 @@ def test_text_with_sql_metacharacters_is_stored_and_shown_verbatim(run):
 
 
 def test_a_short_password_is_redacted_only_where_it_stands_alone():
-    from ledger.errors import redact
+    from storage.errors import redact
 
     text = 'connection to "/var/run/postgresql" failed for user p with password p: p'
     assert redact(text, ("p",)) == 'connection to "/var/run/postgresql" failed for user *** with password ***: ***'

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from ledger.store import resolve
+from storage.config import resolve
 from tests.conftest import Clock, count_events
 from tests.ledger.test_integrity import POINTS
 from tests.tampering import RawStore, named_position

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ledger.store import resolve
+from storage.config import resolve
 from tests.conftest import count_events
 
 UUID_LINE = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n\Z")

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from ledger.app import Ledger
-from ledger.store import resolve
+from storage.config import resolve
 from tests.children import EXE, Children
 from tests.projections.test_processes import Models
 
@@ -174,7 +174,7 @@ def stored_facts(db: str) -> dict[str, dict[str, Any]]:
     try:
         facts: dict[str, dict[str, Any]] = {}
         ids = {ledger.claim_id(f"c-{j}"): f"c-{j}" for j in range(1, PROCESSES + 1)}
-        for event in ledger.all_events():
+        for event in ledger.event_log.all_events():
             ref = ids.get(event.originator_id)
             if ref is None:
                 continue

@@ -333,7 +333,7 @@ def test_the_demo_run_twice_on_its_store_writes_nothing_and_exits_0(run: Any, tm
 
 
 def _resolve(db: str) -> Any:
-    from ledger.store import resolve
+    from storage.config import resolve
 
     return resolve(db)
 
@@ -514,14 +514,15 @@ def test_a_claims_read_model_of_an_earlier_version_asks_for_a_rebuild(reg: Regis
     from projections.runner import ReadModels
 
     reg.submit("A-1", "k1")
-    models = ReadModels(open_ledger(store))
+    ledger = open_ledger(store)
+    models = ReadModels(ledger.event_log)
     try:
         generation = models.state()["claims"][0]
         with models.engine.begin() as conn:  # as a store written before request ids were kept
             conn.execute(text(f"DROP TABLE rm_claim_keys_g{generation}"))
     finally:
         models.close()
-        models.ledger.close()
+        ledger.close()
     refused = reg.run("review", "queue")
     assert (refused.exit_code, refused.stdout) == (4, "")
     assert refused.stderr == (

@@ -54,7 +54,7 @@ from hypothesis import strategies as st
 from cli.main import cli
 from ledger.app import open_ledger
 from ledger.schemas import WRITE_SCHEMAS
-from ledger.store import resolve
+from storage.config import resolve
 from projections.runner import ReadModels
 from tests.conftest import POSTGRES_URL, Clock, Result, _drop_schema
 
@@ -146,7 +146,7 @@ class Harness:
             build_register(ledger)
             self.claim_uuid = str(ledger.claim_id("c-1"))
             self.pristine_head = ledger.recorder.max_notification_id()
-            models = ReadModels(ledger)
+            models = ReadModels(ledger.event_log)
             try:
                 models.ensure()
                 models.catch_up()

@@ -145,7 +145,7 @@ def test_an_import_that_registers_two_ids_differing_in_case_is_refused(run, stor
 def test_a_store_written_before_gets_its_ids_guarded_by_init(run, tmp_path):
     """tests/data/ledger-v1.sqlite was written before the guard: `init` adds it once (and a second
     `init` writes nothing); then a case variant of an old id is refused."""
-    from ledger.store import resolve
+    from storage.config import resolve
 
     old = tmp_path / "v1.db"
     shutil.copy(os.path.join(os.path.dirname(__file__), "..", "data", "ledger-v1.sqlite"), old)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from ledger.store import Store, resolve
+from storage.config import Store, resolve
 from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
 from tests.children import run_all as run_children
 from tests.conftest import count_events

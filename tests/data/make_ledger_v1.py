@@ -89,7 +89,7 @@ def build(out_dir: Path) -> str:
     from ledger.app import open_ledger
     from ledger.audit import verify_chain
     from ledger.integrity import digest
-    from ledger.store import resolve
+    from storage.config import resolve
 
     path = out_dir / f"{NAME}.sqlite"
     for suffix in ("", "-wal", "-shm", "-journal"):

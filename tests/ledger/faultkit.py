@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.app import Ledger, open_ledger
-from ledger.audit import _tables
 from ledger.importer import import_lines
-from ledger.store import Store, resolve
+from storage.config import Store, resolve
 from tests.children import EXE, child_env
 from tests.children import run_all as run_children
 
@@ -124,7 +123,7 @@ def make_store(db: str) -> Store:
     try:
         from projections.runner import ReadModels
 
-        models = ReadModels(ledger)
+        models = ReadModels(ledger.event_log)
         models.ensure()
         models.close()
         import_lines(ledger, [json.dumps(line) for line in setup_lines()])
@@ -146,7 +145,8 @@ class Stored:
 def stored(store: Store) -> Stored:
     ledger = Ledger(store)
     try:
-        events, column, seals, _ = _tables(ledger)
+        log = ledger.event_log
+        events, column, seals = log.table, log.column, log.seals_table
         with ledger.recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT (SELECT count(*) FROM {events}) AS events, (SELECT count(*) FROM {seals}) AS seals,"
                            f" (SELECT max({column}) FROM {events}) AS last")

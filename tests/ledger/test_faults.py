@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ledger.store import resolve
+from storage.config import resolve
 from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
 from tests.conftest import POSTGRES_URL
 from tests.ledger.faultkit import (

@@ -17,7 +17,7 @@ import pytest
 from domain.errors import DomainError
 from ledger import importer
 from ledger.app import Ledger, open_ledger
-from ledger.store import resolve
+from storage.config import resolve
 from projections.runner import ReadModels
 from projections.verify import verify
 from tests.conftest import count_events
@@ -61,7 +61,7 @@ def tiny_pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def read_models_of(ledger: Ledger) -> Any:
-    models = ReadModels(ledger)
+    models = ReadModels(ledger.event_log)
     models.catch_up()
     return models
 
@@ -71,7 +71,7 @@ def balances(ledger: Ledger) -> dict[str, Any]:
 
     models = read_models_of(ledger)
     try:
-        return {pid: Reader(models).balance(pid)["total"] for pid in MEMBERS}
+        return {pid: Reader(models, ledger).balance(pid)["total"] for pid in MEMBERS}
     finally:
         models.close()
 

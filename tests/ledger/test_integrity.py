@@ -47,8 +47,9 @@ from ledger.app import Ledger, open_ledger
 from ledger.audit import verify_chain
 from ledger.demo import script
 from ledger.errors import InvalidInput
-from ledger.integrity import GENESIS, check_chain, digest, link, parse_digest
-from ledger.store import resolve
+from ledger.integrity import check_chain, digest, parse_digest
+from storage.config import resolve
+from storage.seals import GENESIS, link
 from tests.conftest import POSTGRES_URL, Clock
 from tests.tampering import RawStore, StoredRow, named_position
 
@@ -542,7 +543,7 @@ def test_the_chain_does_not_depend_on_the_decoder(sqlite_copies: Copies) -> None
     ledger = LedgerWithoutDateTranscoding(resolve(db_url))
     try:
         with pytest.raises(Exception):  # noqa: B017 - the point: this decoder cannot read the events
-            list(ledger.all_events())
+            list(ledger.event_log.all_events())
         report, _ = verify_chain(ledger)
         assert report.ok
         assert report.seal == verify_report_seal(db_url)
@@ -778,7 +779,7 @@ def test_the_store_from_an_earlier_run_still_decodes(v1_copy: Path) -> None:
     """Its events are readable by today's code (else the vectors would only prove the hashing)."""
     ledger = open_ledger(resolve(str(v1_copy)))
     try:
-        events = list(ledger.all_events())
+        events = list(ledger.event_log.all_events())
     finally:
         ledger.close()
     assert len(events) == int(committed_digest().split("-")[1])

@@ -51,9 +51,9 @@ SEED = 20260615
 CHILD = r"""
 import json, random, sys
 from ledger.app import open_ledger
-from ledger.errors import storage_errors
+from storage.errors import storage_errors
 from ledger.importer import import_lines, parse_line
-from ledger.store import resolve
+from storage.config import resolve
 
 db, prefix, seed, activity_on = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 professionals = sys.argv[5].split(",")
@@ -164,7 +164,7 @@ def test_writers_killed_at_random_moments_lose_no_acknowledged_command(db_url: s
         # No half-written command: each claim submitted by a child has its request record, and
         # each request record of a submit its claim.
         submitted, recorded, keys = set(), set(), set()
-        for event in ledger.all_events():
+        for event in ledger.event_log.all_events():
             name = type(event).__qualname__
             if name == "Claim.Submitted":
                 submitted.add(str(event.originator_id))

@@ -35,8 +35,8 @@ from eventsourcing.tests.persistence import (  # noqa: E402
 from eventsourcing.utils import Environment  # noqa: E402
 
 from ledger.app import Ledger  # noqa: E402
-from ledger.integrity import SealingSQLiteApplicationRecorder  # noqa: E402
-from ledger.store import resolve  # noqa: E402
+from storage.sqlite import SealingSQLiteApplicationRecorder  # noqa: E402
+from storage.config import resolve  # noqa: E402
 from tests.conftest import POSTGRES_URL, _drop_schema  # noqa: E402
 
 
@@ -87,9 +87,9 @@ class PostgresStore(SQLiteStore):
         super().setUp()
         separator = "&" if "?" in POSTGRES_URL else "?"
         self._url = f"{POSTGRES_URL}{separator}schema={self._schema}"
-        from ledger.app import _check_postgres
+        from storage.postgres import check
 
-        _check_postgres(resolve(self._url), create_schema=True)
+        check(resolve(self._url), create_schema=True)
 
     def tearDown(self) -> None:
         try:

@@ -73,10 +73,10 @@ from domain.base import natural_id
 from domain.errors import DomainError
 from ledger.app import open_ledger
 from ledger.audit import history
-from ledger.errors import storage_errors
+from storage.errors import storage_errors
 from ledger.rules_check import check_rules
 from ledger.schemas import Balance, Members, When, schema_for
-from ledger.store import resolve
+from storage.config import resolve
 from projections.reader import Reader
 from projections.replay import Replay
 from projections.runner import ReadModels
@@ -883,7 +883,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = Model()
         self.store, self.remove = fresh_store(self.engine)
         self.ledger = open_ledger(self.store, create=True, clock=self.clock, os_user="tester")
-        self.models = ReadModels(self.ledger)
+        self.models = ReadModels(self.ledger.event_log)
 
     def teardown(self) -> None:
         try:
@@ -1166,7 +1166,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.models.close()
             self.ledger.close()
             self.ledger = open_ledger(self.store, clock=self.clock, os_user="tester")
-            self.models = ReadModels(self.ledger)
+            self.models = ReadModels(self.ledger.event_log)
         else:
             self.models.catch_up() if action == "catch up" else self.models.rebuild()
             status = self.models.status()
@@ -1228,8 +1228,8 @@ class LedgerMachine(RuleBasedStateMachine):
         balances and members at each (at, known_at) of `pairs`, on the review queue and on the
         `claims` named (by id or request id; None: all of them)."""
         model = self.model
-        reader = Reader(self.models)
-        events = list(self.ledger.all_events())
+        reader = Reader(self.models, self.ledger)
+        events = list(self.ledger.event_log.all_events())
         assert len(events) == model.events, f"the log holds {len(events)} events; the model wrote {model.events}"
         replay = Replay.of(events)
         for at_text, known_text in pairs:

@@ -36,7 +36,7 @@ def approved(ledger: Any, run: Any) -> Any:
 
 
 def sql(ledger: Any, *statements: str) -> None:
-    models = ReadModels(ledger)
+    models = ReadModels(ledger.event_log)
     try:
         with models.engine.begin() as conn:
             for statement in statements:

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import domain
 from domain.base import LedgerAggregate
 from ledger.app import Ledger, open_ledger
-from ledger.store import resolve
+from storage.config import resolve
 from projections.decode import decode_state, event_name, raw_state, value
 from tests.conftest import Clock, count_events
 

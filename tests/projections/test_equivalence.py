@@ -68,7 +68,7 @@ def generations(models: ReadModels) -> dict[str, int]:
 
 @pytest.fixture
 def models(ledger: Ledger) -> Any:
-    read_models = ReadModels(ledger)
+    read_models = ReadModels(ledger.event_log)
     read_models.ensure()
     yield read_models
     read_models.close()

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+import storage.postgres
 from ledger.app import open_ledger
-from projections import runner
 from projections.reader import Reader
-from projections.runner import Busy, ReadModels
+from projections.runner import ReadModels
 from projections.verify import verify
+from storage.errors import Busy
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_a_catch_up_waits_for_an_earlier_id_that_commits_late(held: HeldWriter, 
         quick.close()
     assert held.ids and held.ids[-1] < later  # the case under test really happened
 
-    models = ReadModels(ledger)
+    models = ReadModels(ledger.event_log)
     outcome: dict[str, Any] = {}
     catching_up = threading.Thread(target=lambda: outcome.update(models.catch_up()))
     catching_up.start()
@@ -101,24 +102,24 @@ def test_a_catch_up_waits_for_an_earlier_id_that_commits_late(held: HeldWriter, 
     models.catch_up()  # nothing was left behind for a second pass to find either
     found = verify(models)
     assert found["ok"], found["problems"]
-    assert Reader(models).balance("P-early")["professional"] == "P-early"
+    assert Reader(models, ledger).balance("P-early")["professional"] == "P-early"
     models.close()
 
 
 def test_a_writer_in_flight_too_long_makes_a_read_say_it_is_behind(held: HeldWriter, store: Any, clock: Any,
                                                                    ledger: Any, monkeypatch: Any) -> None:
     ledger.run("professional register", _professional("P-1"))
-    models = ReadModels(ledger)
+    models = ReadModels(ledger.event_log)
     models.catch_up()
     slow = held.register("P-2")
-    monkeypatch.setattr(runner, "HORIZON_WAIT", 1)
+    monkeypatch.setattr(storage.postgres, "HORIZON_WAIT", 1)
 
     with pytest.raises(Busy, match="Safe to retry"):
         models.catch_up()
-    answer = Reader(models).balance("P-1")  # answered from the model as it stands
+    answer = Reader(models, ledger).balance("P-1")  # answered from the model as it stands
     assert answer["professional"] == "P-1"
 
     held.release.set()
     slow.join(30)
-    assert Reader(models).balance("P-2").get("behind") is None
+    assert Reader(models, ledger).balance("P-2").get("behind") is None
     models.close()

@@ -37,7 +37,7 @@ from sqlalchemy import MetaData, inspect, select, text
 
 from benchmarks.generate import lines as generated_lines
 from ledger.app import Ledger, open_ledger
-from ledger.store import Store, resolve
+from storage.config import Store, resolve
 from projections.reader import Reader
 from projections.runner import ReadModels
 from projections.views import PROJECTIONS
@@ -159,7 +159,7 @@ def populated(db_url: str, template: Template, children: Children, request: pyte
         from_schema = request.getfixturevalue("pg_template")
         ledger = open_ledger(store, create=True)  # what `studyledger init` does, without a process
         try:
-            made = ReadModels(ledger)
+            made = ReadModels(ledger.event_log)
             made.ensure()
             made.close()
         finally:
@@ -194,7 +194,7 @@ class Models:
     def __init__(self, store: Store):
         self.store = store
         self.ledger = Ledger(store)
-        self.models = ReadModels(self.ledger)
+        self.models = ReadModels(self.ledger.event_log)
 
     def close(self) -> None:
         self.models.close()
@@ -417,7 +417,7 @@ def test_readers_during_rebuilds_always_see_a_complete_read_model(
     rebuilds; no error, no partial total, never "behind"."""
     models.models.catch_up()
     professionals = template.earners[:2]
-    reader = Reader(models.models)
+    reader = Reader(models.models, models.ledger)
     expected = {("balance", p): _stable(reader.balance(p)) for p in professionals}
     expected[("queue", "")] = _stable(reader.review_queue())
     assert all(expected[("balance", p)]["total"] != "0" for p in professionals)
@@ -435,7 +435,7 @@ def test_readers_during_rebuilds_always_see_a_complete_read_model(
     def in_process() -> None:
         own = Models(populated)  # its own ledger and engine
         try:
-            own_reader = Reader(own.models)
+            own_reader = Reader(own.models, own.ledger)
             i = 0
             while not stop.is_set():
                 kind, p = list(expected)[i % len(expected)]

@@ -41,7 +41,7 @@ from domain.errors import DomainError
 from domain.policy import DEFAULT_TERMS
 from domain.values import KINDS, add_years, points
 from ledger.app import Ledger, open_ledger
-from ledger.store import resolve
+from storage.config import resolve
 from projections.reader import Reader
 from projections.replay import Replay
 from projections.runner import ReadModels
@@ -312,12 +312,12 @@ def check_history(engine: str, history: dict[str, Any], data: Any) -> None:
     clock = Clock()
     with fresh_store(engine) as store:
         ledger = open_ledger(store, create=True, clock=clock, os_user="tester")
-        models = ReadModels(ledger)
+        models = ReadModels(ledger.event_log)
         try:
             built = build(ledger, models, clock, history)
-            replay = Replay.of(ledger.all_events())
+            replay = Replay.of(ledger.event_log.all_events())
             describe(replay, built)
-            reader = Reader(models)
+            reader = Reader(models, ledger)
             pairs = data.draw(st.lists(
                 st.tuples(st.sampled_from(dates_to_ask(built)), st.sampled_from(instants_to_ask(built, clock))),
                 min_size=4, max_size=8,

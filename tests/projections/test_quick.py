@@ -27,7 +27,7 @@ from tests.projections.test_equivalence import extra_steps
 
 @pytest.fixture
 def models(ledger: Ledger) -> Any:
-    read_models = ReadModels(ledger)
+    read_models = ReadModels(ledger.event_log)
     read_models.ensure()
     yield read_models
     read_models.close()
@@ -39,7 +39,7 @@ def test_quick_topics_are_the_projections_own(models: ReadModels) -> None:
 
 def test_quick_balance_equals_the_readers_after_every_command(ledger: Ledger, clock: Clock,
                                                                models: ReadModels) -> None:
-    reader = Reader(models)
+    reader = Reader(models, ledger)
     steps = [(command, values) for _, command, values in script(clock.today)] + extra_steps(clock.today)
     people = [v["id"] for c, v in steps if c == "professional register"]
     answered = behind = 0
@@ -85,11 +85,11 @@ def test_quick_balance_declines_when_the_professional_has_pending_events(ledger:
     models.catch_up()
     ledger.run("professional register", {"id": "P-1", "name": "P", "group": "nurse", "registered_on": clock.today})
     assert quick.balance(ledger.store, "P-1", now=clock()) is None
-    assert Reader(models).balance("P-1")["total"] == "0"
+    assert Reader(models, ledger).balance("P-1")["total"] == "0"
     assert quick.balance(ledger.store, "P-1", now=clock()) is not None
 
 
 def test_quick_balance_declines_a_missing_store(tmp_path: Any) -> None:
-    from ledger.store import resolve
+    from storage.config import resolve
 
     assert quick.balance(resolve(str(tmp_path / "none.db")), "P-1") is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.store import resolve
+from storage.config import resolve
 from tests.projections.test_processes import Models
 
 

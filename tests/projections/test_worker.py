@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.store import resolve
+from storage.config import resolve
 from tests.children import EXE, Children
 from tests.projections.test_processes import Models
 

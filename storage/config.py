@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from ledger.errors import InvalidInput
+from storage.errors import InvalidAddress
 
 DEFAULT_DB = "studyledger.db"
 ENV_VAR = "STUDYLEDGER_DB"
@@ -65,7 +65,7 @@ def resolve(db: str | None) -> Store:
         return _sqlite(url[len("sqlite:///") :])
     if "://" in url:
         scheme = url.split("://", 1)[0]
-        raise InvalidInput(
+        raise InvalidAddress(
             f"--db must be a file path, sqlite:///path or postgresql://…; '{scheme}://' is not supported."
         )
     return _sqlite(url)
@@ -73,10 +73,10 @@ def resolve(db: str | None) -> Store:
 
 def _sqlite(path_text: str) -> Store:
     if not path_text:
-        raise InvalidInput("--db names no SQLite file.")
+        raise InvalidAddress("--db names no SQLite file.")
     given = Path(path_text).expanduser()
     if given.is_symlink() and os.environ.get(ALLOW_SYMLINK_VAR) != "1":
-        raise InvalidInput(
+        raise InvalidAddress(
             f"--db {given} is a symbolic link, and a store is not opened through one "
             f"(name the file itself, or set {ALLOW_SYMLINK_VAR}=1 to allow it); nothing was written."
         )
@@ -87,7 +87,7 @@ def _sqlite(path_text: str) -> Store:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "5",
-            "APPLICATION_RECORDER_TOPIC": "ledger.integrity:SealingSQLiteApplicationRecorder",
+            "APPLICATION_RECORDER_TOPIC": "storage.sqlite:SealingSQLiteApplicationRecorder",
         },
         where=str(path),
         path=path,
@@ -99,14 +99,14 @@ def _postgresql(url: str) -> Store:
         parts = urlsplit(url)
         parts.hostname, parts.username, parts.password  # each may raise ValueError (e.g. "[::1" unclosed)
     except ValueError:  # the URL itself is not repeated: it may hold a password
-        raise InvalidInput("--db is not a valid PostgreSQL URL: postgresql://user:password@host:port/dbname.") from None
+        raise InvalidAddress("--db is not a valid PostgreSQL URL: postgresql://user:password@host:port/dbname.") from None
     try:
         port = parts.port or 5432
     except ValueError:
-        raise InvalidInput("--db has a PostgreSQL port that is not a number.") from None
+        raise InvalidAddress("--db has a PostgreSQL port that is not a number.") from None
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname:
-        raise InvalidInput("--db must name a PostgreSQL database: postgresql://user@host:port/dbname.")
+        raise InvalidAddress("--db must name a PostgreSQL database: postgresql://user@host:port/dbname.")
     user = unquote(parts.username or "postgres")
     password = unquote(parts.password or "")
     host = parts.hostname or "localhost"
@@ -122,7 +122,7 @@ def _postgresql(url: str) -> Store:
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "APPLICATION_RECORDER_TOPIC": "ledger.integrity_postgres:SealingPostgresApplicationRecorder",
+        "APPLICATION_RECORDER_TOPIC": "storage.postgres:SealingPostgresApplicationRecorder",
     }
     if schema:
         settings["POSTGRES_SCHEMA"] = schema
