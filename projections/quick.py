@@ -4,7 +4,7 @@ read model has nothing left to apply.
 A read command catches its read model up first (projections.reader), and then the answer is
 a few SELECTs; but opening the read models the usual way imports SQLAlchemy and the library
 (about 0.3 s, a hundred times the query). So a read first asks, through the driver alone
-(sqlite3, psycopg) and inside one read transaction: is the projection's bookkeeping sound,
+(storage.quick: sqlite3 or psycopg) and inside one read transaction: is the projection's bookkeeping sound,
 and would the events after its position (a few, read and decoded here) leave this answer
 unchanged — none of them P's own, a policy's, or a network's that the answer counts? Only
 then does it answer here, from the same transaction: the answer a catch-up would have given.
@@ -23,6 +23,8 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from storage.quick import QuickRead, open_read
 
 if TYPE_CHECKING:
     from storage.config import Store
@@ -59,10 +61,10 @@ def balance(store: Store, professional: str, at: date | None = None, known_at: d
     now = now or datetime.now(timezone.utc)
     at = at or now.date()
     known_at = known_at or now
-    with _Connection.open(store) as conn:
-        if conn is None:
+    with open_read(store) as read:
+        if read is None:
             return None
-        found = conn.current("balances")
+        found = _current(read, "balances")
         if found is None:
             return None
         generation, pending = found
@@ -75,42 +77,31 @@ def balance(store: Store, professional: str, at: date | None = None, known_at: d
                 return None
             if name == "Network.Registered":
                 networks.add(state["network_id"])
-        result = _balance(conn, f"_g{generation}", professional, at, known_at)
+        result = _balance(read, f"_g{generation}", professional, at, known_at)
         if result is None or networks.intersection(result["by_network"]):
             return None
         return result
 
 
-def _balance(conn: _Connection, suffix: str, professional: str, at: date, known_at: datetime) -> dict[str, Any] | None:
+def _balance(read: QuickRead, suffix: str, professional: str, at: date, known_at: datetime) -> dict[str, Any] | None:
     from domain.policy import PolicyTerms, in_force, versions_known
     from domain.values import cycle_containing, format_points
 
     known_us = micros(known_at)
-    registration = conn.one(f"SELECT registered_on, recorded_us FROM rm_professionals{suffix} WHERE professional = ?",
-                            professional)
+    registration = read.registration(suffix, professional)
     if registration is None:
         return None  # the usual path says it is unknown, in its own words
-    registered_on, registered_us = conn.day(registration[0]), registration[1]
+    registered_on, registered_us = registration
     entries = []
-    for effective_from, terms in conn.all(f"SELECT effective_from, terms FROM rm_balance_policies{suffix} "
-                                          "WHERE recorded_us <= ? ORDER BY recorded_us", known_us):
+    for day, terms in read.policies(suffix, known_us):
         state = json.loads(terms)
-        day = conn.day(effective_from)
         entries.append((day, PolicyTerms.from_state(day, state) if state is not None else None))
     terms = in_force(versions_known(entries), at)
     start, end = cycle_containing(registered_on, at, terms.cycle_years)
-    rows = conn.all(
-        f"SELECT kind, network, SUM(cents), SUM(cents) FILTER (WHERE activity_date >= ?) FROM rm_postings{suffix} "
-        "WHERE professional = ? AND activity_date <= ? AND recorded_us <= ? GROUP BY kind, network",
-        conn.date(start), professional, conn.date(at), known_us,
-    )
-    by_kind, by_network, total, in_cycle = fold_postings(rows)
+    by_kind, by_network, total, in_cycle = fold_postings(read.postings(suffix, professional, start, at, known_us))
     by_theme: dict[str, int] = defaultdict(int)
     if by_network:
-        networks = sorted(by_network)
-        marks = ", ".join("?" * len(networks))
-        for network, theme in conn.all(f"SELECT network, theme FROM rm_network_themes{suffix} "
-                                       f"WHERE network IN ({marks})", *networks):
+        for network, theme in read.themes(suffix, sorted(by_network)):
             by_theme[theme] += by_network[network]
     norm_cents = int(terms.norm * 100)
 
@@ -142,121 +133,22 @@ def micros(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-class _Connection:
-    """One read transaction through the bare driver; `?` parameter marks on both engines."""
+def _current(read: QuickRead, name: str) -> tuple[int, list[tuple[str, dict[str, Any]]]] | None:
+    """The read model's generation and the events after its position that it applies (name, raw state),
+    if its bookkeeping is sound and those are few; else None."""
+    row = read.bookkeeping(name)
+    if row is None:
+        return None
+    generation, position, applied = row
+    head = read.head()
+    if applied != position or position > head:
+        return None  # the usual path says what is wrong
+    pending: list[tuple[str, dict[str, Any]]] = []
+    if position < head:
+        from projections.decode import event_name, raw_state
 
-    def __init__(self, store: Store, raw: Any):
-        self.store = store
-        self.raw = raw
-        self.cursor = raw.cursor()
-        self.postgres = store.engine == "postgresql"
-
-    @classmethod
-    def open(cls, store: Store) -> _Guard:
-        return _Guard(store)
-
-    def execute(self, sql: str, *params: Any) -> Any:
-        if self.postgres:
-            sql = sql.replace("?", "%s")
-        self.cursor.execute(sql, params)
-        return self.cursor
-
-    def one(self, sql: str, *params: Any) -> Any:
-        return self.execute(sql, *params).fetchone()
-
-    def all(self, sql: str, *params: Any) -> list[Any]:
-        return self.execute(sql, *params).fetchall()
-
-    def date(self, day: date) -> Any:
-        return day if self.postgres else day.isoformat()  # SQLite holds dates as ISO text (see views)
-
-    @staticmethod
-    def day(stored: Any) -> date:
-        return stored if isinstance(stored, date) else date.fromisoformat(stored)
-
-    def current(self, name: str) -> tuple[int, list[tuple[str, dict[str, Any]]]] | None:
-        """The projection's generation and the events after its position that it applies (name, raw state),
-        if its bookkeeping is sound and those are few; else None."""
-        if self.postgres:
-            schema = self.store.settings.get("POSTGRES_SCHEMA") or "public"
-            table, column = f'"{schema}".studyledger_events', "notification_id"
-        else:
-            table, column = "stored_events", "rowid"
-        row = self.one("SELECT s.generation, s.position, a.position FROM rm_state s JOIN rm_applied a "
-                       "ON a.name = s.name AND a.generation = s.generation WHERE s.name = ?", name)
-        if row is None:
-            return None
-        generation, position, applied = row
-        head = self.one(f"SELECT MAX({column}) FROM {table}")[0] or 0
-        if applied != position or position > head:
-            return None  # the usual path says what is wrong
-        pending: list[tuple[str, dict[str, Any]]] = []
-        if position < head:
-            from projections.decode import event_name, raw_state
-
-            topics = TOPICS[name]
-            marks = ", ".join("?" * len(topics))
-            rows = self.all(f"SELECT topic, state FROM {table} WHERE {column} > ? AND topic IN ({marks}) "
-                            f"ORDER BY {column} LIMIT {PENDING_MAX + 1}", position, *topics)
-            if len(rows) > PENDING_MAX:
-                return None  # many events to apply: the usual path catches up
-            pending = [(event_name(topic), raw_state(state)) for topic, state in rows]
-        return generation, pending
-
-
-class _Guard:
-    """`with _Connection.open(store) as conn`: conn is None when the quick path cannot be taken."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.raw: Any = None
-
-    def __enter__(self) -> _Connection | None:
-        try:
-            if self.store.path is not None:
-                import sqlite3
-
-                if not self.store.path.exists():
-                    return None
-                # Read-only and without waiting: a locked or unwritable store takes the usual path.
-                self.raw = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True, timeout=0,
-                                           isolation_level=None)
-                self.raw.execute("BEGIN")
-            else:
-                import psycopg
-
-                s = self.store.settings
-                options = f"-csearch_path={s['POSTGRES_SCHEMA']}" if s.get("POSTGRES_SCHEMA") else None
-                self.raw = psycopg.connect(
-                    dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],
-                    user=s["POSTGRES_USER"], password=s["POSTGRES_PASSWORD"] or None,
-                    connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]), options=options,
-                )
-                self.raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return _Connection(self.store, self.raw)
-        except Exception:  # noqa: BLE001 - whatever it is, the usual path meets it again and reports it
-            self.close()
-            return None
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
-        self.close()
-        return kind is not None and _driver_error(error)
-
-    def close(self) -> None:
-        if self.raw is not None:
-            try:
-                self.raw.rollback()
-                self.raw.close()
-            except Exception:  # noqa: BLE001 - a read transaction: nothing to lose
-                pass
-            self.raw = None
-
-
-def _driver_error(error: BaseException) -> bool:
-    """A database error on the quick path (say, a table a rebuild just dropped): take the usual path."""
-    import sqlite3
-
-    if isinstance(error, sqlite3.Error):
-        return True
-    psycopg = __import__("sys").modules.get("psycopg")
-    return psycopg is not None and isinstance(error, psycopg.Error)
+        rows = read.pending(position, TOPICS[name], PENDING_MAX + 1)
+        if len(rows) > PENDING_MAX:
+            return None  # many events to apply: the usual path catches up
+        pending = [(event_name(topic), raw_state(state)) for topic, state in rows]
+    return generation, pending
