@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from storage.config import Store
 from storage.errors import StorageFailure
 
@@ -154,8 +156,6 @@ class ImportTransaction:
 
     def events(self, aggregate_id: UUID) -> Iterator[Any]:
         """The aggregate's stored events in version order (the library's StoredEvent)."""
-        from eventsourcing.persistence import StoredEvent
-
         cursor = self.cursor
         cursor.execute(self._select, (self._key(aggregate_id),))
         for row in cursor.fetchall():

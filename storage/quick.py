@@ -20,7 +20,6 @@ class QuickRead:
     """One read transaction (a snapshot on both engines); each method is one statement."""
 
     def __init__(self, store: Store, raw: Any):
-        self.raw = raw
         self.cursor = raw.cursor()
         self.postgres = store.path is None
         if self.postgres:
