@@ -40,7 +40,7 @@ def history(professional: str, known_at: str | None, fmt: str | None) -> None:
     from ledger.schemas import History
 
     fmt = chosen_format(fmt)
-    values = validate("audit history", {"professional": professional, "known_at": known_at}, schema=History())
+    values = validate({"professional": professional, "known_at": known_at}, History())
     result = storage(lambda: replay(session().ledger(), values["professional"], values["known_at"]))
     output(result, fmt, lambda: render_history(result), HISTORY_COLUMNS, lambda: result["events"])
 

@@ -27,7 +27,7 @@ def balance(professional: str, at: str | None, known_at: str | None, fmt: str | 
     from ledger.schemas import Balance
 
     fmt = chosen_format(fmt)
-    values = validate("balance", {"professional": professional, "at": at, "known_at": known_at}, schema=Balance())
+    values = validate({"professional": professional, "at": at, "known_at": known_at}, Balance())
     result = storage(lambda: _quick(values) or session().reader().balance(**values))
     output(result, fmt, lambda: render(result), CSV_COLUMNS, lambda: figures(result))
 

@@ -38,7 +38,7 @@ def submit(**options: object) -> None:
 
     With --request-id KEY the claim can be referred to by KEY as well as by its id.
     """
-    write("claim submit", options, lambda r: r["claim"])
+    write(options, lambda r: r["claim"])
 
 
 @claim.command("endorse", epilog=example('studyledger claim endorse demo-11 --by T-1004 --statement "I was there."'))
@@ -48,7 +48,7 @@ def submit(**options: object) -> None:
 @REQUEST_ID
 def endorse(**options: object) -> None:
     """A peer endorses CLAIM (an id or the request id it was submitted with)."""
-    write("claim endorse", options,
+    write(options,
           lambda r: f"Claim {r['claim']} endorsed; it has {plural(r['endorsements'], 'endorsement')} now.")
 
 
@@ -58,7 +58,7 @@ def endorse(**options: object) -> None:
 @REQUEST_ID
 def withdraw(**options: object) -> None:
     """The claimant withdraws CLAIM (an id or the request id it was submitted with)."""
-    write("claim withdraw", options, lambda r: f"Claim {r['claim']} withdrawn.")
+    write(options, lambda r: f"Claim {r['claim']} withdrawn.")
 
 
 @claim.command("amend", epilog=example(
@@ -77,7 +77,7 @@ def amend(**options: object) -> None:
 
     Changing the kind or the activity date clears the endorsements.
     """
-    write("claim amend", options, lambda r: f"Claim {r['claim']} amended and submitted again.")
+    write(options, lambda r: f"Claim {r['claim']} amended and submitted again.")
 
 
 @claim.command("show", epilog=example("studyledger claim show demo-11",
@@ -93,7 +93,7 @@ def show(claim: str, fmt: str | None) -> None:
     from ledger.schemas import ClaimShow
 
     fmt = chosen_format(fmt)
-    values = validate("claim show", {"claim": claim}, schema=ClaimShow())
+    values = validate({"claim": claim}, ClaimShow())
     result = storage(lambda: session().reader().claim(values["claim"]))
     output(result, fmt, lambda: render(result), SHOW_COLUMNS, lambda: [result])
 
@@ -116,7 +116,7 @@ def list_(fmt: str | None, **filters: object) -> None:
     from ledger.schemas import ClaimList
 
     fmt = chosen_format(fmt)
-    values = validate("claim list", filters, schema=ClaimList())
+    values = validate(filters, ClaimList())
     result = storage(lambda: session().reader().claim_list(**values))
     output(result, fmt, lambda: render_list(result), LIST_COLUMNS, lambda: result["claims"])
 

@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
+    from ledger.commands import Command
     from storage.config import Store
     from projections.reader import Reader
     from projections.runner import ReadModels
@@ -88,26 +89,38 @@ def session() -> Session:
     return click.get_current_context().find_object(Session)  # type: ignore[return-value]
 
 
-def validate(command: str, raw: dict[str, Any], *, schema: Any = None) -> dict[str, Any]:
-    """The command's options through its marshmallow schema; unset options are left out."""
+def validate(raw: dict[str, Any], schema: Any) -> Any:
+    """The options through their marshmallow schema; unset options are left out."""
     from marshmallow import ValidationError
 
     from ledger.errors import InvalidInput
-    from ledger.schemas import describe, schema_for
+    from ledger.fields import describe
 
     given = {k: v for k, v in raw.items() if v is not None and v != ()}
     try:
-        return (schema or schema_for(command)).load(given)
+        return schema.load(given)
     except ValidationError as error:
         params = click.get_current_context().command.params
         arguments = frozenset(p.name for p in params if isinstance(p, click.Argument) and p.name)
         raise InvalidInput(describe(error.messages, arguments=arguments)) from None
 
 
-def write(command: str, raw: dict[str, Any], human: Callable[[dict], str]) -> None:
+def command_from(raw: dict[str, Any]) -> Command:
+    """The write command that the running CLI command stands for (its path as typed: `claim submit`),
+    made from its options by the command's schema."""
+    from ledger.commands import schema_for
+
+    context = click.get_current_context()
+    path = []
+    while context.parent is not None:
+        path.append(context.info_name)
+        context = context.parent
+    return validate(raw, schema_for(" ".join(reversed(path))))
+
+
+def write(raw: dict[str, Any], human: Callable[[dict], str]) -> None:
     """Validate, carry out and report one write command."""
-    values = validate(command, raw)
-    result = storage(lambda: session().ledger().run(command, values))
+    result = storage(lambda: session().ledger().handle(command_from(raw)))
     emit(result, human(result))
     if result.get("replayed") and not session().json:
         click.echo(replay_note(result), err=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cli.context import DATE_HELP, INSTANT_HELP, REQUEST_ID, Group, emit, example, session, storage, validate
+from cli.context import DATE_HELP, INSTANT_HELP, REQUEST_ID, Group, command_from, emit, example, session, storage, validate
 from cli.keys import KEY_FILE
 
 
@@ -28,17 +28,20 @@ def credential() -> None:
 @REQUEST_ID
 def issue(**options: Any) -> None:
     """An OpenBadgeCredential of PROFESSIONAL's study points in a cycle, signed (eddsa-rdfc-2022)."""
-    from ledger.credentials.inputs import CredentialIssue
+    from marshmallow import Schema
 
-    values = validate("credential issue", options, schema=CredentialIssue())
-    out = values.pop("out", None)
+    from ledger.fields import KeyFile
+
+    out = options.pop("out", None)  # where the CLI writes the credential: no part of the command
+    issue_credential = command_from(options)
+    out = validate({"out": out}, Schema.from_dict({"out": KeyFile(load_default=None)})())["out"]
     s = session()
 
     def run() -> dict:
         from ledger.keys import reading_facts
 
         with reading_facts(s.reader().credential_facts):
-            return s.ledger().run("credential issue", values)
+            return s.ledger().handle(issue_credential)
 
     target = _open_out(out) if out else None
     try:

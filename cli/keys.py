@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (REQUEST_ID, Group, chosen_format, emit, example, format_option, output, session, storage, table,
-                         validate)
+from cli.context import (REQUEST_ID, Group, chosen_format, command_from, emit, example, format_option, output, session,
+                         storage, table)
 
 KEY_FILE = click.option(
     "--key-file", envvar="STUDYLEDGER_SIGNING_KEY", metavar="PATH", default="studyledger-signing.key",
@@ -26,10 +26,8 @@ def keys() -> None:
 @REQUEST_ID
 def init(**options: object) -> None:
     """Make the register's key pair: the private key into --key-file, the public key into the ledger."""
-    from ledger.credentials.inputs import KeysInit
-
-    values = validate("keys init", options, schema=KeysInit())
-    result = storage(lambda: session().ledger().run("keys init", values))
+    init_keys = command_from(options)
+    result = storage(lambda: session().ledger().handle(init_keys))
     emit(result, f"Signing key {result['public_key']} recorded, valid from {result['valid_from']}.\n"
                  f"The private key is in {result['key_file']} (mode 0600): keep it safe and out of backups "
                  "anyone else can read.")
@@ -40,10 +38,8 @@ def init(**options: object) -> None:
 @REQUEST_ID
 def rotate(**options: object) -> None:
     """Record a new key pair (into --key-file) and the end of the old key's validity."""
-    from ledger.credentials.inputs import KeysRotate
-
-    values = validate("keys rotate", options, schema=KeysRotate())
-    result = storage(lambda: session().ledger().run("keys rotate", values))
+    rotate_keys = command_from(options)
+    result = storage(lambda: session().ledger().handle(rotate_keys))
     emit(result, f"Signing key {result['public_key']} recorded, valid from {result['valid_from']}; "
                  f"{result['retired']} is no longer valid from then on.")
 
@@ -52,10 +48,10 @@ def rotate(**options: object) -> None:
 @format_option()
 def show(fmt: str | None) -> None:
     """The register's keys with their validity: what a verifier outside the register needs."""
-    from ledger.keys import _key_json, key_table
+    from ledger.keys import key_json, key_table
 
     fmt = chosen_format(fmt)
-    result = {"keys": [_key_json(k) for k in storage(lambda: key_table(session().ledger()))]}
+    result = {"keys": [key_json(k) for k in storage(lambda: key_table(session().ledger()))]}
     rows = [[k["public_key"], k["valid_from"][:19], (k["valid_until"] or "")[:19] or "(in use)"] for k in result["keys"]]
     output(result, fmt, lambda: table(rows, ["public key (did:key:…)", "valid from", "valid until"]) if rows
            else "The register has no signing key; run 'studyledger keys init'.",

@@ -26,7 +26,7 @@ def network() -> None:
 @REQUEST_ID
 def register(**options: object) -> None:
     """Register network ID."""
-    write("network register", options, lambda r: f"Network {r['network']} registered, founded on {r['founded_on']}.")
+    write(options, lambda r: f"Network {r['network']} registered, founded on {r['founded_on']}.")
 
 
 @network.command("close", epilog=example("studyledger network close formatief --on 2027-06-30"))
@@ -35,7 +35,7 @@ def register(**options: object) -> None:
 @REQUEST_ID
 def close(**options: object) -> None:
     """Close network ID: no claims for activities from that date."""
-    write("network close", options, lambda r: f"Network {r['network']} closed on {r['on']}.")
+    write(options, lambda r: f"Network {r['network']} closed on {r['on']}.")
 
 
 @network.command("reopen", epilog=example("studyledger network reopen formatief"))
@@ -43,7 +43,7 @@ def close(**options: object) -> None:
 @REQUEST_ID
 def reopen(**options: object) -> None:
     """Cancel the closing of network ID (a correction)."""
-    write("network reopen", options, lambda r: f"Network {r['network']} reopened.")
+    write(options, lambda r: f"Network {r['network']} reopened.")
 
 
 @network.command("join", epilog=example("studyledger network join formatief T-1 --on 2024-01-01"))
@@ -53,7 +53,7 @@ def reopen(**options: object) -> None:
 @REQUEST_ID
 def join(**options: object) -> None:
     """PROFESSIONAL joins NETWORK."""
-    write("network join", options, lambda r: f"{r['professional']} joined {r['network']} on {r['on']}.")
+    write(options, lambda r: f"{r['professional']} joined {r['network']} on {r['on']}.")
 
 
 @network.command("leave", epilog=example("studyledger network leave formatief T-1 --on 2026-01-01",
@@ -65,7 +65,7 @@ def join(**options: object) -> None:
 @REQUEST_ID
 def leave(**options: object) -> None:
     """PROFESSIONAL leaves NETWORK (or, with --cancel, the last leave is undone)."""
-    write("network leave", options, lambda r: f"{r['professional']} left {r['network']} on {r['on']}."
+    write(options, lambda r: f"{r['professional']} left {r['network']} on {r['on']}."
           if r["status"] == "left" else f"The leave of {r['network']} by {r['professional']} on {r['on']} is cancelled.")
 
 
@@ -84,7 +84,7 @@ def members(network: str, at: str | None, known_at: str | None, fmt: str | None)
     from ledger.schemas import Members
 
     fmt = chosen_format(fmt)
-    values = validate("network members", {"network": network, "at": at, "known_at": known_at}, schema=Members())
+    values = validate({"network": network, "at": at, "known_at": known_at}, Members())
     result = storage(lambda: session().reader().members(**values))
     output(result, fmt, lambda: render_members(result), ["network", "at", "known_at", "professional"],
            lambda: [{**result, "professional": m} for m in result["members"]])
@@ -126,7 +126,7 @@ def map_(at: str | None, known_at: str | None, theme: tuple[str, ...], group: tu
     fmt = chosen_format(fmt)
     if grid and fmt in ("dot", "svg", "png"):
         raise InvalidInput(f"Invalid input: --grid is a table; it has no --format {fmt}.")
-    values = validate("network map", {"at": at, "known_at": known_at}, schema=When())
+    values = validate({"at": at, "known_at": known_at}, When())
     result = filtered(storage(lambda: session().reader().network_map(**values)), set(theme), set(group))
     if grid:
         cells = theme_by_group(result)

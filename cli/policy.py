@@ -24,7 +24,7 @@ def policy() -> None:
 @click.option("--request-id", metavar="KEY", help="Idempotency key: repeating the command with it writes nothing.")
 def adopt(**options: object) -> None:
     """Adopt new terms; settings not given carry over from the latest version."""
-    write("policy adopt", options, lambda r: f"Policy adopted, in force from {r['effective_from']}.\n" + describe(r))
+    write(options, lambda r: f"Policy adopted, in force from {r['effective_from']}.\n" + describe(r))
 
 
 @policy.command("cancel", epilog=example("studyledger policy cancel --effective-from 2062-01-01"))
@@ -32,7 +32,7 @@ def adopt(**options: object) -> None:
 @click.option("--request-id", metavar="KEY", help="Idempotency key: repeating the command with it writes nothing.")
 def cancel(**options: object) -> None:
     """Withdraw a policy version that is not yet in force (a correction)."""
-    write("policy cancel", options, lambda r: f"The policy version of {r['policy']} is cancelled.")
+    write(options, lambda r: f"The policy version of {r['policy']} is cancelled.")
 
 
 @policy.command("show", epilog=example("studyledger policy show --at 2025-06-01", "studyledger policy show --format csv"))
@@ -40,11 +40,11 @@ def cancel(**options: object) -> None:
 @format_option()
 def show(at: str | None, fmt: str | None) -> None:
     """The terms in force on a date."""
-    from ledger.app import terms_json
+    from ledger.commands.policy import terms_json
     from ledger.schemas import PolicyShow
 
     fmt = chosen_format(fmt)
-    values = validate("policy show", {"at": at}, schema=PolicyShow())
+    values = validate({"at": at}, PolicyShow())
 
     def read() -> dict:
         ledger = session().ledger()

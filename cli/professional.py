@@ -21,7 +21,7 @@ def professional() -> None:
 @REQUEST_ID
 def register(**options: object) -> None:
     """Register professional ID."""
-    write("professional register", options, lambda r: f"Professional {r['professional']} registered on {r['registered_on']}.")
+    write(options, lambda r: f"Professional {r['professional']} registered on {r['registered_on']}.")
 
 
 @professional.command("deregister", epilog=example("studyledger professional deregister T-1 --on 2026-08-31"))
@@ -30,7 +30,7 @@ def register(**options: object) -> None:
 @REQUEST_ID
 def deregister(**options: object) -> None:
     """Deregister professional ID: no new claims or endorsements after that date."""
-    write("professional deregister", options, lambda r: f"Professional {r['professional']} deregistered on {r['on']}."
+    write(options, lambda r: f"Professional {r['professional']} deregistered on {r['on']}."
           + (f" Memberships ended: {', '.join(r['memberships_ended'])}." if r.get("memberships_ended") else ""))
 
 
@@ -39,7 +39,7 @@ def deregister(**options: object) -> None:
 @REQUEST_ID
 def reinstate(**options: object) -> None:
     """Cancel the deregistration of professional ID (a correction); the memberships it ended come back."""
-    write("professional reinstate", options, lambda r: f"Professional {r['professional']} reinstated."
+    write(options, lambda r: f"Professional {r['professional']} reinstated."
           + (f" Memberships restored: {', '.join(r['memberships_restored'])}." if r.get("memberships_restored") else ""))
 
 

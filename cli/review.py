@@ -38,7 +38,7 @@ def queue(fmt: str | None, **filters: object) -> None:
     from ledger.schemas import ReviewQueue
 
     fmt = chosen_format(fmt)
-    values = validate("review queue", filters, schema=ReviewQueue())
+    values = validate(filters, ReviewQueue())
     result = storage(lambda: session().reader().review_queue(**values))
     output(result, fmt, lambda: render_queue(result), QUEUE_COLUMNS, lambda: result["claims"])
 
@@ -75,7 +75,7 @@ def approve(**options: object) -> None:
 
     CLAIM is a claim id or the --request-id it was submitted with.
     """
-    write("review approve", options, lambda r: f"Claim {r['claim']} approved: {_points(r)}.")
+    write(options, lambda r: f"Claim {r['claim']} approved: {_points(r)}.")
 
 
 @review.command("reject", epilog=example(
@@ -89,7 +89,7 @@ def reject(**options: object) -> None:
 
     CLAIM is a claim id or the --request-id it was submitted with.
     """
-    write("review reject", options, lambda r: f"Claim {r['claim']} rejected.")
+    write(options, lambda r: f"Claim {r['claim']} rejected.")
 
 
 @review.command("return", epilog=example(
@@ -103,7 +103,7 @@ def return_(**options: object) -> None:
 
     CLAIM is a claim id or the --request-id it was submitted with.
     """
-    write("review return", options, lambda r: f"Claim {r['claim']} returned to the claimant.")
+    write(options, lambda r: f"Claim {r['claim']} returned to the claimant.")
 
 
 @review.command("revoke", epilog=example(
@@ -117,7 +117,7 @@ def revoke(**options: object) -> None:
 
     CLAIM is a claim id or the --request-id it was submitted with.
     """
-    write("review revoke", options, lambda r: f"Claim {r['claim']} revoked: {_points(r)}.")
+    write(options, lambda r: f"Claim {r['claim']} revoked: {_points(r)}.")
 
 
 COMMANDS = [review]

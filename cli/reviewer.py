@@ -17,7 +17,7 @@ def reviewer() -> None:
 @REQUEST_ID
 def appoint(**options: object) -> None:
     """Appoint reviewer ID."""
-    write("reviewer appoint", options, lambda r: f"Reviewer {r['reviewer']} appointed on {r['on']}.")
+    write(options, lambda r: f"Reviewer {r['reviewer']} appointed on {r['on']}.")
 
 
 @reviewer.command("retire", epilog=example("studyledger reviewer retire R-1 --on 2027-01-01"))
@@ -26,7 +26,7 @@ def appoint(**options: object) -> None:
 @REQUEST_ID
 def retire(**options: object) -> None:
     """Retire reviewer ID."""
-    write("reviewer retire", options, lambda r: f"Reviewer {r['reviewer']} retires on {r['on']}.")
+    write(options, lambda r: f"Reviewer {r['reviewer']} retires on {r['on']}.")
 
 
 @reviewer.command("reinstate", epilog=example("studyledger reviewer reinstate R-1"))
@@ -34,7 +34,7 @@ def retire(**options: object) -> None:
 @REQUEST_ID
 def reinstate(**options: object) -> None:
     """Cancel the retirement of reviewer ID (a correction)."""
-    write("reviewer reinstate", options, lambda r: f"Reviewer {r['reviewer']} reinstated.")
+    write(options, lambda r: f"Reviewer {r['reviewer']} reinstated.")
 
 
 COMMANDS = [reviewer]

@@ -1,8 +1,13 @@
-"""What every aggregate of the register shares: deterministic ids and the recording clock.
+"""What every aggregate of the register shares: deterministic ids, the recording clock, who acts.
 
 An event's `timestamp` is its *recording instant*. The library reads the wall clock for it;
 here the application passes its clock in with `recording_at(now)`, so that tests (and the
 rules that compare with "today") use one and the same instant for a whole command.
+
+Who records it is ambient the same way: the application sets `acting_as(actor, os_user)` once
+per command, and every event that has `actor` and `os_user` fields gets them from there. The
+event methods still name both parameters, last and defaulting to `ACTING`: that is what gives
+their events those fields, in the place the stored events have always had them.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
@@ -20,6 +26,10 @@ from eventsourcing.domain import Aggregate
 NAMESPACE = uuid.UUID("5b0a6f0e-8c55-4a8e-9a53-3d1c3f0d2a11")
 
 _recording_instant: ContextVar[datetime | None] = ContextVar("recording_instant", default=None)
+_acting: ContextVar[tuple[str, str] | None] = ContextVar("acting", default=None)
+
+# The default of the `actor` and `os_user` parameters of event methods: replaced by `acting_as`'s.
+ACTING: Any = None
 
 
 @contextmanager
@@ -33,6 +43,25 @@ def recording_at(now: datetime) -> Iterator[None]:
         _recording_instant.reset(token)
 
 
+@contextmanager
+def acting_as(actor: str, os_user: str) -> Iterator[None]:
+    """Record every event triggered inside the block as done by `actor`, run by the OS user `os_user`."""
+    token = _acting.set((actor, os_user))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def _stamped(event_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with the actor and OS user of the command, when the event records them."""
+    if "os_user" not in event_class.__dataclass_fields__:  # type: ignore[attr-defined]
+        return kwargs
+    acting = _acting.get()
+    assert acting is not None, "events that record who acted are triggered inside acting_as(actor, os_user)"
+    return {**kwargs, "actor": acting[0], "os_user": acting[1]}
+
+
 @lru_cache(maxsize=1 << 16)
 def natural_id(kind: str, *parts: str) -> uuid.UUID:
     """The aggregate id for a register-given identifier: the same key, the same id."""
@@ -40,7 +69,7 @@ def natural_id(kind: str, *parts: str) -> uuid.UUID:
 
 
 class LedgerAggregate(Aggregate):
-    """Base of the register's aggregates; its events carry the recording instant."""
+    """Base of the register's aggregates; its events carry the recording instant, and who acted."""
 
     class Event(Aggregate.Event):
         @staticmethod
@@ -50,3 +79,10 @@ class LedgerAggregate(Aggregate):
 
     class Created(Event, Aggregate.Created):
         pass
+
+    @classmethod
+    def _create(cls, event_class: Any, **kwargs: Any) -> Any:
+        return super()._create(event_class, **_stamped(event_class, kwargs))
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        super().trigger_event(event_class, **_stamped(event_class, kwargs))

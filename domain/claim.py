@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate
+from domain.base import ACTING, LedgerAggregate
 from domain.errors import (
     ActivityBeforeRegistration,
     ActivityDateInFuture,
@@ -126,7 +126,6 @@ class Claim(LedgerAggregate):
         outcome: str,
         practice_change: str | None,
         today: date,
-        os_user: str,
     ) -> Claim:
         assert kind in KINDS and Decimal(0) < hours <= MAX_HOURS, "the schema validates kind and hours"
         assert description.strip() and outcome.strip(), "the schema requires a description and an outcome"
@@ -140,8 +139,6 @@ class Claim(LedgerAggregate):
             description=description,
             outcome=outcome,
             practice_change=practice_change,
-            actor=claimant.professional_id,
-            os_user=os_user,
         )
 
     @event("Submitted")
@@ -155,8 +152,8 @@ class Claim(LedgerAggregate):
         description: str,
         outcome: str,
         practice_change: str | None,
-        actor: str,
-        os_user: str,
+        actor: str = ACTING,
+        os_user: str = ACTING,
     ) -> None:
         self.professional_id = professional_id
         self.network_id = network_id
@@ -174,7 +171,7 @@ class Claim(LedgerAggregate):
     # --- peers -------------------------------------------------------------------
 
     def endorse(
-        self, *, endorser: Professional, membership: Membership | None, statement: str, today: date, os_user: str
+        self, *, endorser: Professional, membership: Membership | None, statement: str, today: date
     ) -> None:
         who = endorser.professional_id
         if self.status != SUBMITTED:
@@ -190,10 +187,10 @@ class Claim(LedgerAggregate):
         if self.endorsed_by(who):
             raise AlreadyEndorsed(f"{who} endorsed claim {self.id} already")
         assert statement.strip(), "the schema requires a statement"
-        self._endorsed(who, statement, who, os_user)
+        self._endorsed(who, statement)
 
     @event("Endorsed")
-    def _endorsed(self, by: str, statement: str, actor: str, os_user: str) -> None:
+    def _endorsed(self, by: str, statement: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.endorsements.append({"by": by, "statement": statement})
         if by not in self.ever_endorsed:
             self.ever_endorsed.append(by)
@@ -220,12 +217,12 @@ class Claim(LedgerAggregate):
                 f"claim {self.id} is {self.status}; the claimant may {verb} it only while submitted or returned"
             )
 
-    def withdraw(self, *, by: str, os_user: str) -> None:
+    def withdraw(self, *, by: str) -> None:
         self._check_claimant_may_change(by, "withdraw")
-        self._withdrawn(by, os_user)
+        self._withdrawn()
 
     @event("Withdrawn")
-    def _withdrawn(self, actor: str, os_user: str) -> None:
+    def _withdrawn(self, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.status = WITHDRAWN
 
     def amend(
@@ -237,7 +234,6 @@ class Claim(LedgerAggregate):
         membership: Membership | None,
         changes: dict[str, Any],
         today: date,
-        os_user: str,
     ) -> None:
         """Change some of the claim's fields; it is submitted again.
 
@@ -250,10 +246,10 @@ class Claim(LedgerAggregate):
         if "activity_date" in changes:
             check_activity(claimant, network, membership, activity_date, today)
         clears = any(changes.get(k, getattr(self, k)) != getattr(self, k) for k in ("kind", "activity_date"))
-        self._amended(changes, clears, by, os_user)
+        self._amended(changes, clears)
 
     @event("Amended")
-    def _amended(self, changes: dict, endorsements_cleared: bool, actor: str, os_user: str) -> None:
+    def _amended(self, changes: dict, endorsements_cleared: bool, actor: str = ACTING, os_user: str = ACTING) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
         if endorsements_cleared:
@@ -291,7 +287,6 @@ class Claim(LedgerAggregate):
         membership: Membership | None,
         endorsers: dict[str, tuple[Professional | None, Membership | None]],
         today: date,
-        os_user: str,
     ) -> None:
         """Approve. `claimant`, `network`, `membership` and `endorsers` (each endorser's professional
         and membership of the claim's network) are the register's facts now: rule 10 re-checks them."""
@@ -326,7 +321,7 @@ class Claim(LedgerAggregate):
             )
         if not rationale.strip():
             raise RationaleRequired("an approval needs a rationale")
-        self._approved(*self._posting_keys(), points_awarded, rationale, reviewer.reviewer_id, os_user)
+        self._approved(*self._posting_keys(), points_awarded, rationale)
 
     def _posting_keys(self) -> tuple[str, str, str, date]:
         """What a posting needs, carried by the approval and revocation events themselves."""
@@ -335,30 +330,30 @@ class Claim(LedgerAggregate):
     @event("Approved")
     def _approved(
         self, professional_id: str, network_id: str, kind: str, activity_date: date,
-        points: Decimal, rationale: str, actor: str, os_user: str,
+        points: Decimal, rationale: str, actor: str = ACTING, os_user: str = ACTING,
     ) -> None:
         self.status = APPROVED
         self.points_awarded = points
 
-    def reject(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+    def reject(self, *, reviewer: Reviewer, reason: str, today: date) -> None:
         self._check_may_decide(reviewer, today)
         _require_reason(reason, "rejecting")
-        self._rejected(reason, reviewer.reviewer_id, os_user)
+        self._rejected(reason)
 
     @event("Rejected")
-    def _rejected(self, reason: str, actor: str, os_user: str) -> None:
+    def _rejected(self, reason: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.status = REJECTED
 
-    def return_to_claimant(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+    def return_to_claimant(self, *, reviewer: Reviewer, reason: str, today: date) -> None:
         self._check_may_decide(reviewer, today)
         _require_reason(reason, "returning")
-        self._returned(reason, reviewer.reviewer_id, os_user)
+        self._returned(reason)
 
     @event("Returned")
-    def _returned(self, reason: str, actor: str, os_user: str) -> None:
+    def _returned(self, reason: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.status = RETURNED
 
-    def revoke(self, *, reviewer: Reviewer, reason: str, today: date, os_user: str) -> None:
+    def revoke(self, *, reviewer: Reviewer, reason: str, today: date) -> None:
         who = reviewer.reviewer_id
         reviewer.check_may_decide(today)
         if self.status != APPROVED:
@@ -368,12 +363,12 @@ class Claim(LedgerAggregate):
         self._check_never_endorsed(who)
         _require_reason(reason, "revoking")
         assert self.points_awarded is not None
-        self._revoked(*self._posting_keys(), self.points_awarded, reason, who, os_user)
+        self._revoked(*self._posting_keys(), self.points_awarded, reason)
 
     @event("Revoked")
     def _revoked(
         self, professional_id: str, network_id: str, kind: str, activity_date: date,
-        points: Decimal, reason: str, actor: str, os_user: str,
+        points: Decimal, reason: str, actor: str = ACTING, os_user: str = ACTING,
     ) -> None:
         self.status = REVOKED
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 
 
 class Credential(LedgerAggregate):
@@ -33,8 +33,8 @@ class Credential(LedgerAggregate):
         claims: int,
         public_key: str,
         digest: str,
-        actor: str,
-        os_user: str,
+        actor: str = ACTING,
+        os_user: str = ACTING,
     ) -> None:
         self.credential_id = credential_id
         self.professional_id = professional_id

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import (
     AlreadyMember,
     DateOutOfOrder,
@@ -45,14 +45,14 @@ class Membership(LedgerAggregate):
         return natural_id("membership", network_id, professional_id)
 
     @classmethod
-    def join(cls, *, network_id: str, professional: Professional, on: date, actor: str, os_user: str) -> Membership:
+    def join(cls, *, network_id: str, professional: Professional, on: date) -> Membership:
         check_may_join(professional, on)
         return cls(network_id=network_id, professional_id=professional.professional_id, on=on,
-                   actor=actor, os_user=os_user, tracks_claims=True)
+                   tracks_claims=True)
 
     @event("Joined")
     def __init__(
-        self, network_id: str, professional_id: str, on: date, actor: str, os_user: str, tracks_claims: bool = False
+        self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING, tracks_claims: bool = False
     ) -> None:
         self.network_id = network_id
         self.professional_id = professional_id
@@ -78,7 +78,7 @@ class Membership(LedgerAggregate):
         """The end of the last interval; None while a member or when no interval is left."""
         return self.intervals[-1][1] if self.intervals else None
 
-    def rejoin(self, on: date, *, professional: Professional, actor: str, os_user: str) -> None:
+    def rejoin(self, on: date, *, professional: Professional) -> None:
         if self.current is not None:
             raise AlreadyMember(
                 f"{self.professional_id} is a member of {self.network_id} since {self.current[0]} already"
@@ -90,14 +90,14 @@ class Membership(LedgerAggregate):
             raise DateOutOfOrder(
                 f"{self.professional_id} cannot re-join {self.network_id} on {on}, before leaving it on {left_on}"
             )
-        self._rejoined(self.network_id, self.professional_id, on, actor, os_user)
+        self._rejoined(self.network_id, self.professional_id, on)
 
     @event("Rejoined")
-    def _rejoined(self, network_id: str, professional_id: str, on: date, actor: str, os_user: str) -> None:
+    def _rejoined(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.intervals.append([on, None])
         self.ended_by = None
 
-    def leave(self, on: date, *, claims: list[Claim], actor: str, os_user: str) -> None:
+    def leave(self, on: date, *, claims: list[Claim]) -> None:
         """Leave on `on` (no member from that day). `claims`: the claims noted here, as they stand."""
         current = self.current
         if current is None:
@@ -115,14 +115,14 @@ class Membership(LedgerAggregate):
                 f"on or after that date without a member: {_listed(affected)}; revoke, return or reject them first",
                 [str(c.id) for c in affected],
             )
-        self._left(self.network_id, self.professional_id, on, actor, os_user)
+        self._left(self.network_id, self.professional_id, on)
 
     @event("Left")
-    def _left(self, network_id: str, professional_id: str, on: date, actor: str, os_user: str) -> None:
+    def _left(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.intervals[-1][1] = on
         self.ended_by = LEFT
 
-    def cancel_leave(self, *, professional: Professional, actor: str, os_user: str) -> None:
+    def cancel_leave(self, *, professional: Professional) -> None:
         """Correct a leave recorded by mistake: the last interval runs on as if never left."""
         left_on = self.left_on
         if left_on is None or self.ended_by != LEFT:
@@ -136,10 +136,10 @@ class Membership(LedgerAggregate):
                 f"{self.professional_id} is deregistered since {professional.deregistered_on}; "
                 "reinstate the professional before cancelling a leave"
             )
-        self._leave_cancelled(self.network_id, self.professional_id, left_on, actor, os_user)
+        self._leave_cancelled(self.network_id, self.professional_id, left_on)
 
     @event("LeaveCancelled")
-    def _leave_cancelled(self, network_id: str, professional_id: str, on: date, actor: str, os_user: str) -> None:
+    def _leave_cancelled(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.intervals[-1][1] = None
         self.ended_by = None
 
@@ -151,21 +151,21 @@ class Membership(LedgerAggregate):
         assert last_start is not None
         return last_end is None or last_end > day + timedelta(days=1)
 
-    def end_with_deregistration(self, deregistered_on: date, *, actor: str, os_user: str) -> None:
+    def end_with_deregistration(self, deregistered_on: date) -> None:
         """The member is deregistered on D: a member through D, no longer from D + 1."""
         assert self.reaches_beyond(deregistered_on)
         self._ended(self.network_id, self.professional_id, deregistered_on + timedelta(days=1),
-                    [list(i) for i in self.intervals], actor, os_user)
+                    [list(i) for i in self.intervals])
 
     @event("Ended")
     def _ended(
-        self, network_id: str, professional_id: str, on: date, previous: list, actor: str, os_user: str
+        self, network_id: str, professional_id: str, on: date, previous: list, actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.intervals = [[start, on if end is None or end > on else end] for start, end in previous if start < on]
         self.ended_by = DEREGISTERED
         self.ending: tuple[date, list[list[Any]]] | None = (on, [list(i) for i in previous])
 
-    def restore(self, *, actor: str, os_user: str) -> None:
+    def restore(self) -> None:
         """The deregistration that ended this membership was cancelled: its intervals come back."""
         assert self.ended_by == DEREGISTERED
         assert self.ending is not None
@@ -176,11 +176,11 @@ class Membership(LedgerAggregate):
                 changes.append([start, True])
             if end is not None and end > on:
                 changes.append([end, False])
-        self._restored(self.network_id, self.professional_id, on, previous, changes, actor, os_user)
+        self._restored(self.network_id, self.professional_id, on, previous, changes)
 
     @event("Restored")
     def _restored(
-        self, network_id: str, professional_id: str, on: date, previous: list, changes: list, actor: str, os_user: str
+        self, network_id: str, professional_id: str, on: date, previous: list, changes: list, actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.intervals = [list(i) for i in previous]
         self.ended_by = LEFT if previous[-1][1] is not None else None
@@ -188,12 +188,12 @@ class Membership(LedgerAggregate):
 
     # --- the claims that rely on this membership (rule 8) ---------------------------
 
-    def note_claim(self, claim_id: str, *, actor: str, os_user: str) -> None:
+    def note_claim(self, claim_id: str) -> None:
         """Record that a claim relies on this membership (its member submitted or endorsed it)."""
-        self._claim_noted(claim_id, actor, os_user)
+        self._claim_noted(claim_id)
 
     @event("ClaimNoted")
-    def _claim_noted(self, claim_id: str, actor: str, os_user: str) -> None:
+    def _claim_noted(self, claim_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         if claim_id not in self.claims:
             self.claims.append(claim_id)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import (
     CloseContradictsClaims,
     DateOutOfOrder,
@@ -39,8 +39,8 @@ class Network(LedgerAggregate):
         themes: list[str],
         groups: list[str],
         founded_on: date,
-        actor: str,
-        os_user: str,
+        actor: str = ACTING,
+        os_user: str = ACTING,
         tracks_members: bool = False,
     ) -> None:
         self.network_id = network_id
@@ -54,7 +54,7 @@ class Network(LedgerAggregate):
         self.tracks_members = tracks_members
         self.members: list[str] = []
 
-    def close(self, on: date, *, claims: list[Claim], actor: str, os_user: str) -> None:
+    def close(self, on: date, *, claims: list[Claim]) -> None:
         """Close on `on` (no activities from that day). `claims`: the claims made in the network."""
         if self.closed_on is not None:
             raise NetworkAlreadyClosed(f"network {self.network_id} closed on {self.closed_on} already")
@@ -73,28 +73,28 @@ class Network(LedgerAggregate):
                 "revoke, return or reject them first",
                 [str(c.id) for c in affected],
             )
-        self._closed(self.network_id, on, actor, os_user)
+        self._closed(self.network_id, on)
 
     @event("Closed")
-    def _closed(self, network_id: str, on: date, actor: str, os_user: str) -> None:
+    def _closed(self, network_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.closed_on = on
 
-    def reopen(self, *, actor: str, os_user: str) -> None:
+    def reopen(self) -> None:
         """Correct a closing recorded by mistake."""
         if self.closed_on is None:
             raise NetworkNotClosed(f"network {self.network_id} is not closed")
-        self._reopened(self.network_id, self.closed_on, actor, os_user)
+        self._reopened(self.network_id, self.closed_on)
 
     @event("Reopened")
-    def _reopened(self, network_id: str, closed_on: date, actor: str, os_user: str) -> None:
+    def _reopened(self, network_id: str, closed_on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.closed_on = None
 
-    def note_member(self, professional_id: str, *, actor: str, os_user: str) -> None:
+    def note_member(self, professional_id: str) -> None:
         if professional_id not in self.members:
-            self._member_noted(professional_id, actor, os_user)
+            self._member_noted(professional_id)
 
     @event("MemberNoted")
-    def _member_noted(self, professional_id: str, actor: str, os_user: str) -> None:
+    def _member_noted(self, professional_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.members.append(professional_id)
 
     def open_on(self, day: date) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import NoSuchPolicyVersion, PolicyNotLater, PolicyVersionInForce
 from domain.values import KINDS, points
 
@@ -89,20 +89,20 @@ class Policy(LedgerAggregate):
     def in_force(self, on: date) -> PolicyTerms:
         return in_force(self.versions, on)
 
-    def adopt(self, terms: PolicyTerms, *, actor: str, os_user: str) -> None:
+    def adopt(self, terms: PolicyTerms) -> None:
         assert terms.effective_from is not None
         if self.versions and terms.effective_from <= self.versions[-1].effective_from:
             raise PolicyNotLater(
                 f"a policy is already in force from {self.versions[-1].effective_from}; "
                 "a new version must take effect after it"
             )
-        self._adopted(terms.effective_from, terms.to_state(), actor, os_user)
+        self._adopted(terms.effective_from, terms.to_state())
 
     @event("Adopted")
-    def _adopted(self, effective_from: date, terms: dict, actor: str, os_user: str) -> None:
+    def _adopted(self, effective_from: date, terms: dict, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.versions.append(PolicyTerms.from_state(effective_from, terms))
 
-    def cancel(self, effective_from: date, *, today: date, actor: str, os_user: str) -> None:
+    def cancel(self, effective_from: date, *, today: date) -> None:
         """Withdraw the version adopted from `effective_from`, while it is not yet in force."""
         if not any(v.effective_from == effective_from for v in self.versions):
             raise NoSuchPolicyVersion(f"no policy version takes effect on {effective_from}")
@@ -111,10 +111,10 @@ class Policy(LedgerAggregate):
                 f"the policy version of {effective_from} is in force already (today is {today}); "
                 "adopt a new version instead"
             )
-        self._cancelled(effective_from, actor, os_user)
+        self._cancelled(effective_from)
 
     @event("Cancelled")
-    def _cancelled(self, effective_from: date, actor: str, os_user: str) -> None:
+    def _cancelled(self, effective_from: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.versions = [v for v in self.versions if v.effective_from != effective_from]
 
 

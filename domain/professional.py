@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import AlreadyDeregistered, DateOutOfOrder, DeregistrationContradictsClaims, NotDeregistered
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class Professional(LedgerAggregate):
 
     @event("Registered")
     def __init__(
-        self, professional_id: str, name: str, group: str, registered_on: date, actor: str, os_user: str,
+        self, professional_id: str, name: str, group: str, registered_on: date, actor: str = ACTING, os_user: str = ACTING,
         tracks_networks: bool = False,
     ) -> None:
         self.professional_id = professional_id
@@ -38,7 +38,7 @@ class Professional(LedgerAggregate):
         self.tracks_networks = tracks_networks
         self.networks: list[str] = []
 
-    def deregister(self, on: date, *, claims: list[Claim], actor: str, os_user: str) -> None:
+    def deregister(self, on: date, *, claims: list[Claim]) -> None:
         """Deregister on `on`. `claims`: every claim that relies on this professional, as they stand."""
         if self.deregistered_on is not None:
             raise AlreadyDeregistered(
@@ -60,28 +60,28 @@ class Professional(LedgerAggregate):
                 "revoke, return or reject them first",
                 [str(c.id) for c in affected],
             )
-        self._deregistered(self.professional_id, on, actor, os_user)
+        self._deregistered(self.professional_id, on)
 
     @event("Deregistered")
-    def _deregistered(self, professional_id: str, on: date, actor: str, os_user: str) -> None:
+    def _deregistered(self, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.deregistered_on = on
 
-    def reinstate(self, *, actor: str, os_user: str) -> None:
+    def reinstate(self) -> None:
         """Correct a deregistration recorded by mistake."""
         if self.deregistered_on is None:
             raise NotDeregistered(f"{self.professional_id} is not deregistered")
-        self._reinstated(self.professional_id, self.deregistered_on, actor, os_user)
+        self._reinstated(self.professional_id, self.deregistered_on)
 
     @event("Reinstated")
-    def _reinstated(self, professional_id: str, deregistered_on: date, actor: str, os_user: str) -> None:
+    def _reinstated(self, professional_id: str, deregistered_on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.deregistered_on = None
 
-    def note_network(self, network_id: str, *, actor: str, os_user: str) -> None:
+    def note_network(self, network_id: str) -> None:
         if network_id not in self.networks:
-            self._network_noted(network_id, actor, os_user)
+            self._network_noted(network_id)
 
     @event("NetworkNoted")
-    def _network_noted(self, network_id: str, actor: str, os_user: str) -> None:
+    def _network_noted(self, network_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.networks.append(network_id)
 
     def active_on(self, day: date) -> bool:

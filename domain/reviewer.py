@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import AlreadyRetired, DateOutOfOrder, NotRetired, RetirementContradictsDecisions, ReviewerNotActive
 
 
@@ -24,7 +24,7 @@ class Reviewer(LedgerAggregate):
 
     @event("Appointed")
     def __init__(
-        self, reviewer_id: str, name: str, appointed_on: date, actor: str, os_user: str, tracks_decisions: bool = False
+        self, reviewer_id: str, name: str, appointed_on: date, actor: str = ACTING, os_user: str = ACTING, tracks_decisions: bool = False
     ) -> None:
         self.reviewer_id = reviewer_id
         self.name = name
@@ -35,7 +35,7 @@ class Reviewer(LedgerAggregate):
         self.tracks_decisions = tracks_decisions
         self.last_decision_on: date | None = None
 
-    def retire(self, on: date, *, last_decision_on: date | None, actor: str, os_user: str) -> None:
+    def retire(self, on: date, *, last_decision_on: date | None) -> None:
         """Retire on `on` (no decisions from that day). `last_decision_on`: the day of the latest decision."""
         if self.retired_on is not None:
             raise AlreadyRetired(f"reviewer {self.reviewer_id} retired on {self.retired_on} already")
@@ -48,29 +48,29 @@ class Reviewer(LedgerAggregate):
                 f"reviewer {self.reviewer_id} decided on a claim on {last_decision_on}; a retirement must be "
                 "dated after the last decision"
             )
-        self._retired(self.reviewer_id, on, actor, os_user)
+        self._retired(self.reviewer_id, on)
 
     @event("Retired")
-    def _retired(self, reviewer_id: str, on: date, actor: str, os_user: str) -> None:
+    def _retired(self, reviewer_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.retired_on = on
 
-    def reinstate(self, *, actor: str, os_user: str) -> None:
+    def reinstate(self) -> None:
         """Correct a retirement recorded by mistake."""
         if self.retired_on is None:
             raise NotRetired(f"reviewer {self.reviewer_id} is not retired")
-        self._reinstated(self.reviewer_id, self.retired_on, actor, os_user)
+        self._reinstated(self.reviewer_id, self.retired_on)
 
     @event("Reinstated")
-    def _reinstated(self, reviewer_id: str, retired_on: date, actor: str, os_user: str) -> None:
+    def _reinstated(self, reviewer_id: str, retired_on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.retired_on = None
 
-    def note_decision(self, today: date, *, actor: str, os_user: str) -> None:
+    def note_decision(self, today: date) -> None:
         """Remember the day of a decision, when it is later than the last one noted."""
         if self.last_decision_on is None or today > self.last_decision_on:
-            self._decision_noted(self.reviewer_id, today, actor, os_user)
+            self._decision_noted(self.reviewer_id, today)
 
     @event("DecisionNoted")
-    def _decision_noted(self, reviewer_id: str, on: date, actor: str, os_user: str) -> None:
+    def _decision_noted(self, reviewer_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.last_decision_on = on
 
     def check_may_decide(self, today: date) -> None:

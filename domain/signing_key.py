@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import DomainError
 
 
@@ -41,7 +41,7 @@ class SigningKeys(LedgerAggregate):
     @event("Initialised")
     def __init__(
         self, public_key: str, valid_from: datetime, issuer_name: str, issuer_url: str | None, register_uri: str,
-        actor: str, os_user: str,
+        actor: str = ACTING, os_user: str = ACTING,
     ) -> None:
         self.issuer_name = issuer_name
         self.issuer_url = issuer_url
@@ -54,14 +54,14 @@ class SigningKeys(LedgerAggregate):
         assert current["valid_until"] is None, "the last key recorded is the one in use"
         return current
 
-    def rotate(self, public_key: str, at: datetime, *, actor: str, os_user: str) -> None:
+    def rotate(self, public_key: str, at: datetime) -> None:
         if any(k["public_key"] == public_key for k in self.keys):
             raise KeyAlreadyUsed(f"the key {public_key} was recorded before; a rotation needs a new key")
         assert at >= self.current["valid_from"], "recording instants do not go back"
-        self._rotated(public_key, self.current["public_key"], at, actor, os_user)
+        self._rotated(public_key, self.current["public_key"], at)
 
     @event("Rotated")
-    def _rotated(self, public_key: str, retired_key: str, at: datetime, actor: str, os_user: str) -> None:
+    def _rotated(self, public_key: str, retired_key: str, at: datetime, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.keys[-1]["valid_until"] = at
         self.keys.append({"public_key": public_key, "valid_from": at, "valid_until": None})
 

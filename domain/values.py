@@ -6,6 +6,9 @@ import re
 from datetime import MAXYEAR, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+# The actor of the register office's own commands (registrations, policy, keys).
+REGISTER = "register"
+
 KINDS = ("question", "answer", "co-construction", "facilitation")
 
 SUBMITTED = "submitted"

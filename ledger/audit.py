@@ -35,9 +35,9 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
     from domain.reviewer import Reviewer
 
     roles = {}  # rule 1: refer only to what exists
-    if ledger._find(Professional, Professional.create_id(professional)) is not None:
+    if ledger.find(Professional, Professional.create_id(professional)) is not None:
         roles["professional"] = professional
-    if ledger._find(Reviewer, Reviewer.create_id(professional)) is not None:
+    if ledger.find(Reviewer, Reviewer.create_id(professional)) is not None:
         roles["reviewer"] = professional
     if not roles:
         raise UnknownProfessional(f"no professional or reviewer '{professional}' is registered")

@@ -21,8 +21,9 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import AlreadyRegistered
+from domain.values import REGISTER
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -40,20 +41,20 @@ class RegisteredId(LedgerAggregate):
         return natural_id("registered-id", kind, registered_id.lower())
 
     @event("Taken")
-    def __init__(self, kind: str, registered_id: str, actor: str, os_user: str) -> None:
+    def __init__(self, kind: str, registered_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.kind = kind
         self.registered_id = registered_id
 
 
-def take(ledger: Ledger, kind: str, registered_id: str, actor: str) -> RegisteredId:
+def take(ledger: Ledger, kind: str, registered_id: str) -> RegisteredId:
     """The record that `registered_id` is taken, to save with its registration; AlreadyRegistered if an
     id of the same kind that differs only in case was registered (the exact id is the caller's check)."""
     noun, verb, _, _ = KINDS[kind]
-    found = ledger._find(RegisteredId, RegisteredId.create_id(kind, registered_id))
+    found = ledger.find(RegisteredId, RegisteredId.create_id(kind, registered_id))
     if found is not None:
         raise AlreadyRegistered(f"a {noun} '{found.registered_id}' is {verb} already, and ids may not differ "
                                 f"only in case ('{registered_id}')")
-    return RegisteredId(kind=kind, registered_id=registered_id, actor=actor, os_user=ledger.os_user)
+    return RegisteredId(kind=kind, registered_id=registered_id)
 
 
 def backfill(ledger: Ledger) -> int:
@@ -64,7 +65,7 @@ def backfill(ledger: Ledger) -> int:
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.utils import get_topic
 
-    from domain.base import recording_at
+    from domain.base import acting_as, recording_at
     from domain.network import Network
     from domain.professional import Professional
     from domain.reviewer import Reviewer
@@ -83,8 +84,9 @@ def backfill(ledger: Ledger) -> int:
                                                            topic=topic, state=state))
         registered_id = getattr(stored, KINDS[kind][3])
         wanted.setdefault(RegisteredId.create_id(kind, registered_id), (kind, registered_id))  # the first keeps it
-    missing = [RegisteredId(kind=kind, registered_id=registered_id, actor="register", os_user=ledger.os_user)
-               for key, (kind, registered_id) in wanted.items() if key not in taken]
+    with acting_as(REGISTER, ledger.os_user):
+        missing = [RegisteredId(kind=kind, registered_id=registered_id)
+                   for key, (kind, registered_id) in wanted.items() if key not in taken]
     if missing:
         with recording_at(ledger.clock()):
             ledger.save(*missing)

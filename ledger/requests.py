@@ -11,11 +11,16 @@ import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
+from domain.errors import RequestIdReused
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+    from ledger.commands import Command
 
 
 class Request(LedgerAggregate):
@@ -25,12 +30,29 @@ class Request(LedgerAggregate):
 
     @event("Recorded")
     def __init__(
-        self, request_id: str, command: str, fingerprint: str, result: dict, actor: str, os_user: str
+        self, request_id: str, command: str, fingerprint: str, result: dict, actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.request_id = request_id
         self.command = command
         self.fingerprint = fingerprint
         self.result = result
+
+
+def replayed(ledger: Ledger, command: Command, digest: str) -> dict | None:
+    """The first result of `command`'s --request-id, marked as a repeat; None if the key is new.
+    RequestIdReused if the key was used for another command or other content (`digest`)."""
+    assert command.request_id is not None
+    prior = ledger.find(Request, Request.create_id(command.request_id))
+    if prior is None:
+        return None
+    if prior.command == command.path and prior.fingerprint == digest:
+        # The first result, marked as a repeat: what it says may have changed since.
+        return {**prior.result, "replayed": {"request_id": command.request_id,
+                                             "first_recorded_at": prior.created_on.isoformat()}}
+    raise RequestIdReused(
+        f"request id '{command.request_id}' was used before for a different "
+        f"{'command' if prior.command != command.path else 'content'} ({prior.command})"
+    )
 
 
 def fingerprint(command: str, values: dict[str, Any]) -> str:

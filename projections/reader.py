@@ -102,7 +102,7 @@ class Reader:
             who = claim["professional"]
             if who not in names:
                 try:
-                    names[who] = self.ledger._professional(who).name
+                    names[who] = self.ledger.professional(who).name
                 except NotFound:
                     names[who] = None
             claim["professional_name"] = names[who]

@@ -53,7 +53,7 @@ from hypothesis import strategies as st
 
 from cli.main import cli
 from ledger.app import open_ledger
-from ledger.schemas import WRITE_SCHEMAS
+from ledger.commands import schema_for
 from storage.config import resolve
 from projections.runner import ReadModels
 from tests.conftest import POSTGRES_URL, Clock, Result, _drop_schema
@@ -666,7 +666,7 @@ def bad_lines(draw: st.DrawFn) -> str | bytes:
     if way == "wrong-value":
         fields_ = [key for key in base if key != "command"]
         key = draw(st.sampled_from(fields_))
-        required = WRITE_SCHEMAS[base["command"]]().fields[key].required
+        required = schema_for(base["command"]).fields[key].required
         # null is an optional option left out
         base[key] = draw(st.sampled_from([v for v in BAD_VALUES[FIELD_KINDS[key]] if required or v is not None]))
         return dumps(draw, base)
@@ -674,7 +674,7 @@ def bad_lines(draw: st.DrawFn) -> str | bytes:
         base[draw(st.sampled_from(["colour", "Name", "request-id", "registeredOn", "", "__proto__", "id "]))] = "x"
         return dumps(draw, base)
     if way == "missing-key":
-        fields_ = WRITE_SCHEMAS[base["command"]]().fields
+        fields_ = schema_for(base["command"]).fields
         base.pop(draw(st.sampled_from(sorted(key for key in base if key in fields_ and fields_[key].required))))
         return dumps(draw, base)
     if way == "rule":

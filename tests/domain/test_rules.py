@@ -9,7 +9,7 @@ which a rule starts and stops applying.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from domain.base import recording_at
+from domain.base import acting_as, recording_at
 from domain.claim import Claim
 from domain.errors import (
     ActivityBeforeRegistration,
@@ -78,6 +78,15 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 TODAY = NOW.date()
 ACTIVITY = date(2026, 3, 10)
 OS_USER = "tester"
+
+
+@pytest.fixture(autouse=True)
+def acting() -> Iterator[None]:
+    """Events record who acted: the application sets it once per command, these tests once per test."""
+    with acting_as("tester", OS_USER):
+        yield
+
+
 DAY = timedelta(days=1)
 
 
@@ -95,7 +104,6 @@ def make_professional(pid: str, registered_on: date = date(2025, 1, 1)) -> Profe
         return drained(
             Professional(
                 professional_id=pid, name=f"Name of {pid}", group="nurse", registered_on=registered_on,
-                actor="register", os_user=OS_USER,
             )
         )
 
@@ -105,7 +113,7 @@ def make_network(nid: str = "N-1", founded_on: date = date(2024, 1, 1)) -> Netwo
         return drained(
             Network(
                 network_id=nid, name="Wound care", themes=["wound-care"], groups=["nurse"],
-                founded_on=founded_on, actor="register", os_user=OS_USER,
+                founded_on=founded_on,
             )
         )
 
@@ -115,15 +123,13 @@ def make_membership(network: Network, professional: Professional, on: date = dat
         return drained(
             Membership(
                 network_id=network.network_id, professional_id=professional.professional_id, on=on,
-                actor=professional.professional_id, os_user=OS_USER,
             )
         )
 
 
 def make_reviewer(rid: str = "R-1", appointed_on: date = date(2025, 1, 1)) -> Reviewer:
     with recording_at(NOW):
-        return drained(Reviewer(reviewer_id=rid, name=f"Name of {rid}", appointed_on=appointed_on, actor="register",
-                                os_user=OS_USER))
+        return drained(Reviewer(reviewer_id=rid, name=f"Name of {rid}", appointed_on=appointed_on))
 
 
 def submit(
@@ -140,7 +146,7 @@ def submit(
         return Claim.submit(
             claimant=claimant, network=network, membership=membership, kind=kind, activity_date=activity_date,
             hours=hours, description="Explained the new dressing protocol", outcome="The team uses it",
-            practice_change=None, today=today, os_user=OS_USER,
+            practice_change=None, today=today,
         )
 
 
@@ -163,7 +169,7 @@ class Register:
         by = by or self.peer
         membership = membership or (self.peer_membership if by is self.peer else None)
         with recording_at(NOW):
-            claim.endorse(endorser=by, membership=membership, statement="I was there", today=TODAY, os_user=OS_USER)
+            claim.endorse(endorser=by, membership=membership, statement="I was there", today=TODAY)
 
     def endorsed_claim(self, **options: Any) -> Claim:
         claim = self.claim(**options)
@@ -175,7 +181,7 @@ class Register:
         claim = self.endorsed_claim(**options)
         with recording_at(NOW):
             claim.approve(reviewer=self.reviewer, policy=DEFAULT_TERMS, points_awarded=points, rationale="Well done",
-                          **standing(claim), today=TODAY, os_user=OS_USER)
+                          **standing(claim), today=TODAY)
         claim.collect_events()
         return claim
 
@@ -296,14 +302,14 @@ def test_membership_joined_on_the_activity_date_covers_it(reg):
 
 def test_membership_left_on_a_day_does_not_cover_that_day(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(ACTIVITY, claims=[], actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY, claims=[])
     assert not reg.claimant_membership.covers(ACTIVITY)
     refused_submission(ClaimantMustBeNetworkMember, lambda: submit(reg.claimant, reg.network, reg.claimant_membership))
 
 
 def test_membership_left_on_a_day_covers_the_day_before(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(ACTIVITY, claims=[], actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY, claims=[])
     assert reg.claimant_membership.covers(ACTIVITY - DAY)
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY - DAY)
     assert claim.status == SUBMITTED
@@ -312,8 +318,8 @@ def test_membership_left_on_a_day_covers_the_day_before(reg):
 def test_leaving_and_rejoining_covers_both_intervals_and_not_the_gap(reg):
     membership = reg.claimant_membership  # joined 2025-01-01
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
-        membership.rejoin(date(2025, 9, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[])
+        membership.rejoin(date(2025, 9, 1), professional=reg.claimant)
     assert event_names(membership) == ["Left", "Rejoined"]
     assert membership.intervals == [[date(2025, 1, 1), date(2025, 6, 1)], [date(2025, 9, 1), None]]
     assert [membership.covers(d) for d in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 5, 31))] == [
@@ -330,14 +336,14 @@ def test_leaving_and_rejoining_covers_both_intervals_and_not_the_gap(reg):
 def test_rejoining_on_the_day_of_leaving_is_allowed(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
-        membership.rejoin(date(2025, 6, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[])
+        membership.rejoin(date(2025, 6, 1), professional=reg.claimant)
     assert membership.covers(date(2025, 6, 1))
 
 
 def test_activity_in_a_network_closed_on_that_day_is_refused(reg):
     with recording_at(NOW):
-        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY, claims=[])
     error = refused_submission(NetworkMustBeOpen, lambda: submit(reg.claimant, reg.network, reg.claimant_membership))
     assert error.rule == 2
     assert error.message == "network N-1 closed on 2026-03-10, on or before 2026-03-10"
@@ -345,7 +351,7 @@ def test_activity_in_a_network_closed_on_that_day_is_refused(reg):
 
 def test_activity_the_day_before_the_network_closed_is_accepted(reg):
     with recording_at(NOW):
-        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY, claims=[])
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY - DAY)
     assert claim.status == SUBMITTED
 
@@ -365,7 +371,7 @@ def test_activity_on_the_founding_day_is_accepted(reg):
 
 def test_deregistered_claimant_may_claim_on_the_deregistration_day_for_that_day(reg):
     with recording_at(NOW):
-        reg.claimant.deregister(TODAY, claims=[], actor="register", os_user=OS_USER)
+        reg.claimant.deregister(TODAY, claims=[])
     claim = submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=TODAY, today=TODAY)
     assert claim.status == SUBMITTED
 
@@ -373,7 +379,7 @@ def test_deregistered_claimant_may_claim_on_the_deregistration_day_for_that_day(
 def test_deregistered_claimant_cannot_claim_for_the_day_after(reg):
     deregistered_on = ACTIVITY
     with recording_at(NOW):
-        reg.claimant.deregister(deregistered_on, claims=[], actor="register", os_user=OS_USER)
+        reg.claimant.deregister(deregistered_on, claims=[])
     error = refused_submission(
         ClaimantDeregistered,
         lambda: submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=deregistered_on + DAY,
@@ -385,7 +391,7 @@ def test_deregistered_claimant_cannot_claim_for_the_day_after(reg):
 
 def test_deregistered_claimant_cannot_claim_after_deregistration_even_for_earlier_activity(reg):
     with recording_at(NOW):
-        reg.claimant.deregister(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
+        reg.claimant.deregister(ACTIVITY, claims=[])
     refused_submission(
         ClaimantDeregistered,
         lambda: submit(reg.claimant, reg.network, reg.claimant_membership, activity_date=ACTIVITY, today=ACTIVITY + DAY),
@@ -425,14 +431,14 @@ def test_endorser_who_was_not_a_member_on_the_activity_date_is_refused(reg):
 def test_endorser_who_left_on_the_activity_date_is_refused(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer_membership.leave(ACTIVITY, claims=[], actor="P-2", os_user=OS_USER)
+        reg.peer_membership.leave(ACTIVITY, claims=[])
     refused(EndorserMustBeNetworkMember, claim, lambda: reg.endorse(claim))
 
 
 def test_deregistered_endorser_is_refused(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer.deregister(TODAY - DAY, claims=[], actor="register", os_user=OS_USER)
+        reg.peer.deregister(TODAY - DAY, claims=[])
     error = refused(EndorserMustBeRegistered, claim, lambda: reg.endorse(claim))
     assert error.rule == 3
     assert error.message == "P-2 is not a registered professional on 2026-06-15"
@@ -441,7 +447,7 @@ def test_deregistered_endorser_is_refused(reg):
 def test_endorser_deregistered_today_may_still_endorse(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.peer.deregister(TODAY, claims=[], actor="register", os_user=OS_USER)
+        reg.peer.deregister(TODAY, claims=[])
     reg.endorse(claim)
     assert len(claim.endorsements) == 1
 
@@ -459,12 +465,12 @@ def test_claim_that_is_not_submitted_cannot_be_endorsed(reg, close):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
         if close == "withdraw":
-            claim.withdraw(by="P-1", os_user=OS_USER)
+            claim.withdraw(by="P-1")
         elif close == "approve":
             claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok",
-                          **standing(claim), today=TODAY, os_user=OS_USER)
+                          **standing(claim), today=TODAY)
         else:
-            claim.reject(reviewer=reg.reviewer, reason="no", today=TODAY, os_user=OS_USER)
+            claim.reject(reviewer=reg.reviewer, reason="no", today=TODAY)
     claim.collect_events()
     other = make_professional("P-4")
     membership = make_membership(reg.network, other)
@@ -478,11 +484,11 @@ def test_claim_that_is_not_submitted_cannot_be_endorsed(reg, close):
 def _decide(claim: Claim, verb: str, reviewer: Reviewer, today: date = TODAY) -> None:
     if verb == "approve":
         claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="Good",
-                      **standing(claim), today=today, os_user=OS_USER)
+                      **standing(claim), today=today)
     elif verb == "reject":
-        claim.reject(reviewer=reviewer, reason="Not enough", today=today, os_user=OS_USER)
+        claim.reject(reviewer=reviewer, reason="Not enough", today=today)
     else:
-        claim.return_to_claimant(reviewer=reviewer, reason="Please add the outcome", today=today, os_user=OS_USER)
+        claim.return_to_claimant(reviewer=reviewer, reason="Please add the outcome", today=today)
 
 
 DECISIONS = ["approve", "reject", "return"]
@@ -492,7 +498,7 @@ DECISIONS = ["approve", "reject", "return"]
 def test_reviewer_retired_on_the_decision_day_cannot_decide(reg, verb):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY, last_decision_on=None, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY, last_decision_on=None)
     error = refused(ReviewerNotActive, claim, lambda: _decide(claim, verb, reg.reviewer))
     assert error.rule == 4
     assert error.message == "reviewer R-1 retired on 2026-06-15"
@@ -501,7 +507,7 @@ def test_reviewer_retired_on_the_decision_day_cannot_decide(reg, verb):
 def test_reviewer_retiring_tomorrow_may_still_decide(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY + DAY, last_decision_on=None, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY + DAY, last_decision_on=None)
         _decide(claim, "approve", reg.reviewer)
     assert claim.status == APPROVED
 
@@ -551,7 +557,7 @@ def test_claim_already_decided_cannot_be_decided_again(reg, verb, earlier):
 def test_withdrawn_claim_cannot_be_decided(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        claim.withdraw(by="P-1", os_user=OS_USER)
+        claim.withdraw(by="P-1")
     claim.collect_events()
     error = refused(ClaimNotAwaitingDecision, claim, lambda: _decide(claim, "approve", reg.reviewer))
     assert error.message == f"claim {claim.id} is withdrawn; only a submitted claim is decided on"
@@ -562,8 +568,7 @@ def test_withdrawn_claim_cannot_be_decided(reg):
 
 def _approve(reg: Register, claim: Claim, points: Decimal | None = None, rationale: str = "Good",
              policy: PolicyTerms = DEFAULT_TERMS) -> None:
-    claim.approve(reviewer=reg.reviewer, policy=policy, points_awarded=points, rationale=rationale, **standing(claim), today=TODAY,
-                  os_user=OS_USER)
+    claim.approve(reviewer=reg.reviewer, policy=policy, points_awarded=points, rationale=rationale, **standing(claim), today=TODAY)
 
 
 def test_approval_without_endorsements_is_refused(reg):
@@ -655,9 +660,9 @@ def test_rejecting_or_returning_with_a_blank_reason_is_refused(reg, verb):
 
     def decide() -> None:
         if verb == "reject":
-            claim.reject(reviewer=reg.reviewer, reason="   ", today=TODAY, os_user=OS_USER)
+            claim.reject(reviewer=reg.reviewer, reason="   ", today=TODAY)
         else:
-            claim.return_to_claimant(reviewer=reg.reviewer, reason="\n", today=TODAY, os_user=OS_USER)
+            claim.return_to_claimant(reviewer=reg.reviewer, reason="\n", today=TODAY)
 
     error = refused(ReasonRequired, claim, decide)
     assert error.rule == 5
@@ -666,8 +671,7 @@ def test_rejecting_or_returning_with_a_blank_reason_is_refused(reg, verb):
 
 def test_revoking_with_a_blank_reason_is_refused(reg):
     claim = reg.approved_claim()
-    error = refused(ReasonRequired, claim, lambda: claim.revoke(reviewer=reg.reviewer, reason=" ", today=TODAY,
-                                                                os_user=OS_USER))
+    error = refused(ReasonRequired, claim, lambda: claim.revoke(reviewer=reg.reviewer, reason=" ", today=TODAY))
     assert error.message == "revoking a claim needs a reason"
     assert claim.status == APPROVED
 
@@ -677,12 +681,12 @@ def test_revoking_with_a_blank_reason_is_refused(reg):
 
 def _amend(reg: Register, claim: Claim, by: str = "P-1", today: date = TODAY, **changes: Any) -> None:
     claim.amend(by=by, claimant=reg.claimant, network=reg.network, membership=reg.claimant_membership,
-                changes=changes, today=today, os_user=OS_USER)
+                changes=changes, today=today)
 
 
 def test_someone_else_cannot_withdraw_a_claim(reg):
     claim = reg.claim()
-    error = refused(OnlyClaimantMayChangeClaim, claim, lambda: claim.withdraw(by="P-2", os_user=OS_USER))
+    error = refused(OnlyClaimantMayChangeClaim, claim, lambda: claim.withdraw(by="P-2"))
     assert error.rule == 6
     assert error.message == f"only P-1, the claimant, may withdraw claim {claim.id}"
 
@@ -697,7 +701,7 @@ def test_claimant_withdraws_a_returned_claim(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
         _decide(claim, "return", reg.reviewer)
-        claim.withdraw(by="P-1", os_user=OS_USER)
+        claim.withdraw(by="P-1")
     assert claim.status == WITHDRAWN
     assert event_names(claim) == ["Returned", "Withdrawn"]
 
@@ -708,7 +712,7 @@ def test_decided_claim_cannot_be_withdrawn(reg, earlier):
     with recording_at(NOW):
         _decide(claim, earlier, reg.reviewer)
     claim.collect_events()
-    error = refused(ClaimNotChangeable, claim, lambda: claim.withdraw(by="P-1", os_user=OS_USER))
+    error = refused(ClaimNotChangeable, claim, lambda: claim.withdraw(by="P-1"))
     assert error.rule == 6
     assert error.message == (
         f"claim {claim.id} is {claim.status}; the claimant may withdraw it only while submitted or returned"
@@ -718,9 +722,9 @@ def test_decided_claim_cannot_be_withdrawn(reg, earlier):
 def test_withdrawn_claim_cannot_be_withdrawn_again(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        claim.withdraw(by="P-1", os_user=OS_USER)
+        claim.withdraw(by="P-1")
     claim.collect_events()
-    refused(ClaimNotChangeable, claim, lambda: claim.withdraw(by="P-1", os_user=OS_USER))
+    refused(ClaimNotChangeable, claim, lambda: claim.withdraw(by="P-1"))
 
 
 def test_approved_claim_cannot_be_amended(reg):
@@ -738,7 +742,7 @@ def test_amend_into_the_future_is_refused_by_rule_2(reg):
 def test_amend_to_a_date_outside_the_membership_is_refused(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.claimant_membership.leave(date(2026, 4, 1), claims=[], actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(date(2026, 4, 1), claims=[])
     refused(ClaimantMustBeNetworkMember, claim, lambda: _amend(reg, claim, activity_date=date(2026, 4, 1)))
 
 
@@ -802,7 +806,7 @@ def test_claim_that_is_not_approved_cannot_be_revoked(reg, earlier):
             _decide(claim, earlier, reg.reviewer)
         claim.collect_events()
     error = refused(OnlyApprovedClaimCanBeRevoked, claim,
-                    lambda: claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY, os_user=OS_USER))
+                    lambda: claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY))
     assert error.rule == 7
     assert error.message == f"claim {claim.id} is {claim.status}; only an approved claim is revoked"
 
@@ -810,16 +814,16 @@ def test_claim_that_is_not_approved_cannot_be_revoked(reg, earlier):
 def test_revoked_claim_cannot_be_revoked_again(reg):
     claim = reg.approved_claim()
     with recording_at(NOW):
-        claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY, os_user=OS_USER)
+        claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY)
     claim.collect_events()
     refused(OnlyApprovedClaimCanBeRevoked, claim,
-            lambda: claim.revoke(reviewer=reg.reviewer, reason="Again", today=TODAY, os_user=OS_USER))
+            lambda: claim.revoke(reviewer=reg.reviewer, reason="Again", today=TODAY))
 
 
 def test_reviewer_who_is_the_claimant_cannot_revoke(reg):
     claim = reg.approved_claim()
     error = refused(RevokerMustNotBeClaimant, claim,
-                    lambda: claim.revoke(reviewer=make_reviewer("P-1"), reason="Mine", today=TODAY, os_user=OS_USER))
+                    lambda: claim.revoke(reviewer=make_reviewer("P-1"), reason="Mine", today=TODAY))
     assert error.rule == 7
     assert error.message == f"reviewer P-1 is the claimant of claim {claim.id}"
 
@@ -827,20 +831,20 @@ def test_reviewer_who_is_the_claimant_cannot_revoke(reg):
 def test_retired_reviewer_cannot_revoke(reg):
     claim = reg.approved_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY, last_decision_on=None, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY, last_decision_on=None)
     refused(ReviewerNotActive, claim,
-            lambda: claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY, os_user=OS_USER))
+            lambda: claim.revoke(reviewer=reg.reviewer, reason="Fraud", today=TODAY))
 
 
 def test_revocation_debits_the_awarded_points(reg):
     claim = reg.approved_claim(points=Decimal("2.5"))
-    with recording_at(NOW + timedelta(hours=1)):
-        claim.revoke(reviewer=make_reviewer("R-2"), reason="The meeting did not take place", today=TODAY,
-                     os_user=OS_USER)
+    reviewer = make_reviewer("R-2")
+    with recording_at(NOW + timedelta(hours=1)), acting_as("R-2", OS_USER):
+        claim.revoke(reviewer=reviewer, reason="The meeting did not take place", today=TODAY)
     (revoked,) = claim.collect_events()
     assert type(revoked).__name__ == "Revoked"
     assert revoked.points == Decimal("2.5") == claim.points_awarded
-    assert revoked.actor == "R-2" and revoked.timestamp == NOW + timedelta(hours=1)
+    assert revoked.actor == "R-2" and revoked.os_user == OS_USER and revoked.timestamp == NOW + timedelta(hours=1)
     assert claim.status == REVOKED
 
 
@@ -851,23 +855,20 @@ def test_revocation_brings_the_balance_back_to_zero():
     approved_at = NOW - timedelta(days=30)
     with recording_at(approved_at):
         network = Network(network_id="N-1", name="Wound care", themes=["wound-care"], groups=["nurse"],
-                          founded_on=date(2024, 1, 1), actor="register", os_user=OS_USER)
+                          founded_on=date(2024, 1, 1))
         claimant, peer = (
-            Professional(professional_id=pid, name=pid, group="nurse", registered_on=date(2025, 1, 1),
-                         actor="register", os_user=OS_USER)
+            Professional(professional_id=pid, name=pid, group="nurse", registered_on=date(2025, 1, 1))
             for pid in ("P-1", "P-2")
         )
         reviewer = make_reviewer()
         claim = Claim.submit(claimant=claimant, network=network, membership=make_membership(network, claimant),
                              kind="answer", activity_date=ACTIVITY, hours=Decimal(3), description="d", outcome="o",
-                             practice_change=None, today=TODAY, os_user=OS_USER)
-        claim.endorse(endorser=peer, membership=make_membership(network, peer), statement="s", today=TODAY,
-                      os_user=OS_USER)
-        claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="r", **standing(claim), today=TODAY,
-                      os_user=OS_USER)
+                             practice_change=None, today=TODAY)
+        claim.endorse(endorser=peer, membership=make_membership(network, peer), statement="s", today=TODAY)
+        claim.approve(reviewer=reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="r", **standing(claim), today=TODAY)
     events = [*network.collect_events(), *claimant.collect_events(), *peer.collect_events(), *claim.collect_events()]
     with recording_at(NOW):
-        claim.revoke(reviewer=reviewer, reason="Fraud", today=TODAY, os_user=OS_USER)
+        claim.revoke(reviewer=reviewer, reason="Fraud", today=TODAY)
     events += claim.collect_events()
     replay = Replay.of(events)
     assert [p.points for p in replay.postings] == [Decimal(3), Decimal(-3)]
@@ -882,10 +883,10 @@ def test_revocation_brings_the_balance_back_to_zero():
 def test_deregistering_twice_is_refused():
     professional = make_professional("P-1")
     with recording_at(NOW):
-        professional.deregister(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
+        professional.deregister(date(2026, 1, 1), claims=[])
     professional.collect_events()
     error = refused(AlreadyDeregistered, professional,
-                    lambda: professional.deregister(date(2026, 2, 1), claims=[], actor="register", os_user=OS_USER))
+                    lambda: professional.deregister(date(2026, 2, 1), claims=[]))
     assert error.rule is None
     assert error.message == "P-1 was already deregistered on 2026-01-01"
 
@@ -893,82 +894,80 @@ def test_deregistering_twice_is_refused():
 def test_deregistering_before_the_registration_is_refused():
     professional = make_professional("P-1", registered_on=date(2025, 1, 1))
     error = refused(DateOutOfOrder, professional,
-                    lambda: professional.deregister(date(2024, 12, 31), claims=[], actor="register", os_user=OS_USER))
+                    lambda: professional.deregister(date(2024, 12, 31), claims=[]))
     assert error.message == "P-1 cannot be deregistered on 2024-12-31, before registering on 2025-01-01"
 
 
 def test_deregistering_on_the_registration_day_is_allowed():
     professional = make_professional("P-1", registered_on=date(2025, 1, 1))
     with recording_at(NOW):
-        professional.deregister(date(2025, 1, 1), claims=[], actor="register", os_user=OS_USER)
+        professional.deregister(date(2025, 1, 1), claims=[])
     assert professional.deregistered_on == date(2025, 1, 1)
 
 
 def test_retiring_twice_is_refused():
     reviewer = make_reviewer()
     with recording_at(NOW):
-        reviewer.retire(date(2026, 1, 1), last_decision_on=None, actor="register", os_user=OS_USER)
+        reviewer.retire(date(2026, 1, 1), last_decision_on=None)
     reviewer.collect_events()
-    error = refused(AlreadyRetired, reviewer, lambda: reviewer.retire(date(2026, 2, 1), last_decision_on=None, actor="register",
-                                                                      os_user=OS_USER))
+    error = refused(AlreadyRetired, reviewer, lambda: reviewer.retire(date(2026, 2, 1), last_decision_on=None))
     assert error.message == "reviewer R-1 retired on 2026-01-01 already"
 
 
 def test_retiring_before_the_appointment_is_refused():
     reviewer = make_reviewer(appointed_on=date(2025, 1, 1))
-    refused(DateOutOfOrder, reviewer, lambda: reviewer.retire(date(2024, 12, 31), last_decision_on=None, actor="register", os_user=OS_USER))
+    refused(DateOutOfOrder, reviewer, lambda: reviewer.retire(date(2024, 12, 31), last_decision_on=None))
 
 
 def test_closing_a_network_twice_is_refused():
     network = make_network()
     with recording_at(NOW):
-        network.close(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
+        network.close(date(2026, 1, 1), claims=[])
     network.collect_events()
-    error = refused(NetworkAlreadyClosed, network, lambda: network.close(date(2026, 2, 1), claims=[], actor="register",
-                                                                         os_user=OS_USER))
+    error = refused(NetworkAlreadyClosed, network, lambda: network.close(date(2026, 2, 1), claims=[]))
     assert error.message == "network N-1 closed on 2026-01-01 already"
 
 
 def test_closing_a_network_before_its_founding_is_refused():
     network = make_network(founded_on=date(2024, 1, 1))
-    refused(DateOutOfOrder, network, lambda: network.close(date(2023, 12, 31), claims=[], actor="register", os_user=OS_USER))
+    refused(DateOutOfOrder, network, lambda: network.close(date(2023, 12, 31), claims=[]))
 
 
 def test_rejoining_while_a_member_is_refused(reg):
     membership = reg.claimant_membership
     error = refused(AlreadyMember, membership,
-                    lambda: membership.rejoin(date(2025, 6, 1), professional=reg.claimant, actor="P-1", os_user=OS_USER))
+                    lambda: membership.rejoin(date(2025, 6, 1), professional=reg.claimant))
     assert error.message == "P-1 is a member of N-1 since 2025-01-01 already"
 
 
 def test_leaving_when_not_a_member_is_refused(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[])
     membership.collect_events()
-    error = refused(NotAMember, membership, lambda: membership.leave(date(2025, 7, 1), claims=[], actor="P-1", os_user=OS_USER))
+    error = refused(NotAMember, membership, lambda: membership.leave(date(2025, 7, 1), claims=[]))
     assert error.message == "P-1 is not a member of N-1"
 
 
 @pytest.mark.parametrize("on", [date(2024, 12, 31), date(2025, 1, 1)], ids=["before-joining", "on-joining-day"])
 def test_leaving_on_or_before_joining_is_refused(reg, on):
     membership = reg.claimant_membership
-    error = refused(DateOutOfOrder, membership, lambda: membership.leave(on, claims=[], actor="P-1", os_user=OS_USER))
+    error = refused(DateOutOfOrder, membership, lambda: membership.leave(on, claims=[]))
     assert error.message == "P-1 joined N-1 on 2025-01-01; leaving must come after that"
 
 
 def test_rejoining_before_leaving_is_refused(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
+        membership.leave(date(2025, 6, 1), claims=[])
     membership.collect_events()
-    refused(DateOutOfOrder, membership, lambda: membership.rejoin(date(2025, 5, 31), professional=reg.claimant, actor="P-1", os_user=OS_USER))
+    refused(DateOutOfOrder, membership, lambda: membership.rejoin(date(2025, 5, 31), professional=reg.claimant))
 
 
 def _policy_with(effective_from: date) -> Policy:
     with recording_at(NOW):
         policy = Policy()
-        policy.adopt(PolicyTerms(effective_from=effective_from), actor="register", os_user=OS_USER)
+        policy.adopt(PolicyTerms(effective_from=effective_from))
     return drained(policy)
 
 
@@ -976,8 +975,7 @@ def _policy_with(effective_from: date) -> Policy:
 def test_policy_not_later_than_the_latest_is_refused(effective_from):
     policy = _policy_with(date(2026, 1, 1))
     error = refused(PolicyNotLater, policy,
-                    lambda: policy.adopt(PolicyTerms(effective_from=effective_from, min_endorsements=3),
-                                         actor="register", os_user=OS_USER))
+                    lambda: policy.adopt(PolicyTerms(effective_from=effective_from, min_endorsements=3)))
     assert error.message == "a policy is already in force from 2026-01-01; a new version must take effect after it"
     assert policy.in_force(date(2026, 6, 1)).min_endorsements == 1
 
@@ -985,8 +983,7 @@ def test_policy_not_later_than_the_latest_is_refused(effective_from):
 def test_policy_in_force_is_the_latest_on_or_before_the_date():
     policy = _policy_with(date(2026, 1, 1))
     with recording_at(NOW):
-        policy.adopt(PolicyTerms(effective_from=date(2026, 3, 1), min_endorsements=2), actor="register",
-                     os_user=OS_USER)
+        policy.adopt(PolicyTerms(effective_from=date(2026, 3, 1), min_endorsements=2))
     assert policy.in_force(date(2025, 12, 31)) is DEFAULT_TERMS
     assert policy.in_force(date(2026, 2, 28)).min_endorsements == 1
     assert policy.in_force(date(2026, 3, 1)).min_endorsements == 2
@@ -998,7 +995,7 @@ def test_policy_in_force_is_the_latest_on_or_before_the_date():
 def test_leave_dated_on_or_before_a_live_claims_activity_is_refused_naming_the_claim(reg):
     claim = reg.approved_claim()
     error = refused(LeaveContradictsClaims, reg.claimant_membership,
-                    lambda: reg.claimant_membership.leave(ACTIVITY, claims=[claim], actor="P-1", os_user=OS_USER))
+                    lambda: reg.claimant_membership.leave(ACTIVITY, claims=[claim]))
     assert error.rule == 8 and error.claims == [str(claim.id)]
     assert str(claim.id) in error.message and "approved" in error.message
 
@@ -1006,14 +1003,14 @@ def test_leave_dated_on_or_before_a_live_claims_activity_is_refused_naming_the_c
 def test_leave_of_an_endorser_before_the_activity_is_refused(reg):
     claim = reg.endorsed_claim()
     error = refused(LeaveContradictsClaims, reg.peer_membership,
-                    lambda: reg.peer_membership.leave(ACTIVITY - DAY, claims=[claim], actor="P-2", os_user=OS_USER))
+                    lambda: reg.peer_membership.leave(ACTIVITY - DAY, claims=[claim]))
     assert error.claims == [str(claim.id)]
 
 
 def test_leave_the_day_after_the_activity_is_accepted(reg):
     claim = reg.approved_claim()
     with recording_at(NOW):
-        reg.claimant_membership.leave(ACTIVITY + DAY, claims=[claim], actor="P-1", os_user=OS_USER)
+        reg.claimant_membership.leave(ACTIVITY + DAY, claims=[claim])
     assert reg.claimant_membership.covers(ACTIVITY) and not reg.claimant_membership.covers(ACTIVITY + DAY)
 
 
@@ -1022,14 +1019,14 @@ def test_leave_before_a_claim_that_is_no_longer_live_is_accepted(reg, final):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
         if final == "withdraw":
-            claim.withdraw(by="P-1", os_user=OS_USER)
+            claim.withdraw(by="P-1")
         elif final == "reject":
-            claim.reject(reviewer=reg.reviewer, reason="No outcome", today=TODAY, os_user=OS_USER)
+            claim.reject(reviewer=reg.reviewer, reason="No outcome", today=TODAY)
         else:
             claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok",
-                          **standing(claim), today=TODAY, os_user=OS_USER)
-            claim.revoke(reviewer=reg.reviewer, reason="Counted twice", today=TODAY, os_user=OS_USER)
-        reg.claimant_membership.leave(ACTIVITY, claims=[claim], actor="P-1", os_user=OS_USER)
+                          **standing(claim), today=TODAY)
+            claim.revoke(reviewer=reg.reviewer, reason="Counted twice", today=TODAY)
+        reg.claimant_membership.leave(ACTIVITY, claims=[claim])
     assert not reg.claimant_membership.covers(ACTIVITY)
 
 
@@ -1037,22 +1034,22 @@ def test_leave_of_an_endorser_whose_endorsement_was_cleared_is_accepted(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
         claim.amend(by="P-1", claimant=reg.claimant, network=reg.network, membership=reg.claimant_membership,
-                    changes={"kind": "question"}, today=TODAY, os_user=OS_USER)
-        reg.peer_membership.leave(ACTIVITY, claims=[claim], actor="P-2", os_user=OS_USER)
+                    changes={"kind": "question"}, today=TODAY)
+        reg.peer_membership.leave(ACTIVITY, claims=[claim])
     assert not reg.peer_membership.covers(ACTIVITY)
 
 
 def test_close_dated_on_a_live_claims_activity_is_refused(reg):
     claim = reg.claim()
     error = refused(CloseContradictsClaims, reg.network,
-                    lambda: reg.network.close(ACTIVITY, claims=[claim], actor="register", os_user=OS_USER))
+                    lambda: reg.network.close(ACTIVITY, claims=[claim]))
     assert error.rule == 8 and error.claims == [str(claim.id)]
 
 
 def test_close_the_day_after_the_last_activity_is_accepted(reg):
     claim = reg.claim()
     with recording_at(NOW):
-        reg.network.close(ACTIVITY + DAY, claims=[claim], actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY + DAY, claims=[claim])
     assert reg.network.closed_on == ACTIVITY + DAY
 
 
@@ -1060,36 +1057,35 @@ def test_deregistration_before_a_live_claims_activity_is_refused(reg):
     claim = reg.endorsed_claim()
     for professional in (reg.claimant, reg.peer):
         error = refused(DeregistrationContradictsClaims, professional,
-                        lambda: professional.deregister(ACTIVITY - DAY, claims=[claim], actor="register",
-                                                        os_user=OS_USER))
+                        lambda: professional.deregister(ACTIVITY - DAY, claims=[claim]))
         assert error.rule == 8 and error.claims == [str(claim.id)]
 
 
 def test_deregistration_on_the_activity_date_is_accepted(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.claimant.deregister(ACTIVITY, claims=[claim], actor="register", os_user=OS_USER)
+        reg.claimant.deregister(ACTIVITY, claims=[claim])
     assert reg.claimant.deregistered_on == ACTIVITY
 
 
 def test_retirement_on_or_before_the_last_decision_day_is_refused(reg):
     for on in (TODAY, TODAY - DAY):
         error = refused(RetirementContradictsDecisions, reg.reviewer,
-                        lambda: reg.reviewer.retire(on, last_decision_on=TODAY, actor="register", os_user=OS_USER))
+                        lambda: reg.reviewer.retire(on, last_decision_on=TODAY))
         assert error.rule == 8
 
 
 def test_retirement_the_day_after_the_last_decision_is_accepted(reg):
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY + DAY, last_decision_on=TODAY, actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY + DAY, last_decision_on=TODAY)
     assert reg.reviewer.retired_on == TODAY + DAY
 
 
 def test_a_decision_notes_its_day_only_when_it_moves_forward(reg):
     with recording_at(NOW):
-        reg.reviewer.note_decision(TODAY, actor="R-1", os_user=OS_USER)
-        reg.reviewer.note_decision(TODAY, actor="R-1", os_user=OS_USER)
-        reg.reviewer.note_decision(TODAY - DAY, actor="R-1", os_user=OS_USER)
+        reg.reviewer.note_decision(TODAY)
+        reg.reviewer.note_decision(TODAY)
+        reg.reviewer.note_decision(TODAY - DAY)
     assert event_names(reg.reviewer) == ["DecisionNoted"] and reg.reviewer.last_decision_on == TODAY
 
 
@@ -1097,7 +1093,7 @@ def test_joining_before_the_registration_is_refused():
     professional = make_professional("P-9", registered_on=date(2026, 6, 1))
     network = make_network()
     error = refused_submission(JoinBeforeRegistration, lambda: Membership.join(
-        network_id=network.network_id, professional=professional, on=date(2020, 1, 1), actor="P-9", os_user=OS_USER))
+        network_id=network.network_id, professional=professional, on=date(2020, 1, 1)))
     assert error.rule == 8
 
 
@@ -1109,17 +1105,17 @@ def test_joining_before_the_founding_is_refused():
 
 def test_joining_after_a_deregistration_is_refused(reg):
     with recording_at(NOW):
-        reg.outsider.deregister(date(2025, 6, 1), claims=[], actor="register", os_user=OS_USER)
+        reg.outsider.deregister(date(2025, 6, 1), claims=[])
     refused_submission(ProfessionalDeregistered, lambda: Membership.join(
-        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 2), actor="P-3", os_user=OS_USER))
+        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 2)))
 
 
 def test_joining_on_a_date_before_the_deregistration_is_refused_too(reg):
     # the membership would run on past the deregistration, which ended every other
     with recording_at(NOW):
-        reg.outsider.deregister(date(2025, 6, 1), claims=[], actor="register", os_user=OS_USER)
+        reg.outsider.deregister(date(2025, 6, 1), claims=[])
     refused_submission(ProfessionalDeregistered, lambda: Membership.join(
-        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 1), actor="P-3", os_user=OS_USER))
+        network_id="N-1", professional=reg.outsider, on=date(2025, 6, 1)))
 
 
 # --- deregistration ends memberships, and its correction brings them back ---------------
@@ -1128,7 +1124,7 @@ def test_joining_on_a_date_before_the_deregistration_is_refused_too(reg):
 def test_deregistration_ends_the_membership_the_day_after(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        membership.end_with_deregistration(date(2026, 1, 1))
     assert membership.covers(date(2026, 1, 1)) and not membership.covers(date(2026, 1, 2))
     assert membership.ended_by == "deregistered"
 
@@ -1137,28 +1133,28 @@ def test_a_deregistration_dated_before_the_join_leaves_no_interval(reg):
     joined_on = ACTIVITY + DAY
     membership = make_membership(reg.network, reg.outsider, on=joined_on)
     with recording_at(NOW):
-        membership.end_with_deregistration(ACTIVITY - DAY, actor="register", os_user=OS_USER)
-        reg.outsider.deregister(ACTIVITY - DAY, claims=[], actor="register", os_user=OS_USER)
+        membership.end_with_deregistration(ACTIVITY - DAY)
+        reg.outsider.deregister(ACTIVITY - DAY, claims=[])
     membership.collect_events()
     reg.outsider.collect_events()
     assert membership.intervals == [] and membership.current is None and membership.left_on is None
-    refused(NotAMember, membership, lambda: membership.leave(TODAY, claims=[], actor="P-3", os_user=OS_USER))
+    refused(NotAMember, membership, lambda: membership.leave(TODAY, claims=[]))
     error = refused(NoLeaveToCancel, membership,
-                    lambda: membership.cancel_leave(professional=reg.outsider, actor="register", os_user=OS_USER))
+                    lambda: membership.cancel_leave(professional=reg.outsider))
     assert "reinstate" in error.message
     refused(ProfessionalDeregistered, membership,
-            lambda: membership.rejoin(joined_on, professional=reg.outsider, actor="P-3", os_user=OS_USER))
+            lambda: membership.rejoin(joined_on, professional=reg.outsider))
     with recording_at(NOW):
-        membership.restore(actor="register", os_user=OS_USER)
+        membership.restore()
     assert membership.intervals == [[joined_on, None]]
 
 
 def test_restoring_brings_back_the_intervals_before_the_deregistration(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.leave(date(2026, 5, 1), claims=[], actor="P-1", os_user=OS_USER)
-        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
-        membership.restore(actor="register", os_user=OS_USER)
+        membership.leave(date(2026, 5, 1), claims=[])
+        membership.end_with_deregistration(date(2026, 1, 1))
+        membership.restore()
     assert membership.intervals == [[date(2025, 1, 1), date(2026, 5, 1)]]
     restored = [e for e in membership.collect_events() if type(e).__name__ == "Restored"][0]
     # change rows for the read side: a member again from 2026-01-02, no longer from 2026-05-01
@@ -1169,93 +1165,93 @@ def test_restoring_brings_back_the_intervals_before_the_deregistration(reg):
 
 
 def test_reinstating_a_professional_who_is_not_deregistered_is_refused(reg):
-    refused(NotDeregistered, reg.claimant, lambda: reg.claimant.reinstate(actor="register", os_user=OS_USER))
+    refused(NotDeregistered, reg.claimant, lambda: reg.claimant.reinstate())
 
 
 def test_reinstating_cancels_the_deregistration(reg):
     with recording_at(NOW):
-        reg.claimant.deregister(date(2026, 1, 1), claims=[], actor="register", os_user=OS_USER)
-        reg.claimant.reinstate(actor="register", os_user=OS_USER)
+        reg.claimant.deregister(date(2026, 1, 1), claims=[])
+        reg.claimant.reinstate()
     assert reg.claimant.deregistered_on is None and reg.claimant.active_on(TODAY)
 
 
 def test_reinstating_a_reviewer_who_is_not_retired_is_refused(reg):
-    refused(NotRetired, reg.reviewer, lambda: reg.reviewer.reinstate(actor="register", os_user=OS_USER))
+    refused(NotRetired, reg.reviewer, lambda: reg.reviewer.reinstate())
 
 
 def test_reinstated_reviewer_decides_again(reg):
     claim = reg.endorsed_claim()
     with recording_at(NOW):
-        reg.reviewer.retire(TODAY - DAY, last_decision_on=None, actor="register", os_user=OS_USER)
-        reg.reviewer.reinstate(actor="register", os_user=OS_USER)
+        reg.reviewer.retire(TODAY - DAY, last_decision_on=None)
+        reg.reviewer.reinstate()
         _decide(claim, "reject", reg.reviewer)
     assert claim.status == REJECTED
 
 
 def test_reopening_a_network_that_is_not_closed_is_refused(reg):
-    refused(NetworkNotClosed, reg.network, lambda: reg.network.reopen(actor="register", os_user=OS_USER))
+    refused(NetworkNotClosed, reg.network, lambda: reg.network.reopen())
 
 
 def test_reopened_network_takes_claims_again(reg):
     with recording_at(NOW):
-        reg.network.close(ACTIVITY, claims=[], actor="register", os_user=OS_USER)
-        reg.network.reopen(actor="register", os_user=OS_USER)
+        reg.network.close(ACTIVITY, claims=[])
+        reg.network.reopen()
     assert reg.claim().status == SUBMITTED
 
 
 def test_cancelling_a_leave_when_none_was_recorded_is_refused(reg):
     refused(NoLeaveToCancel, reg.claimant_membership,
-            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant))
 
 
 def test_a_membership_ended_by_deregistration_is_not_cancelled_as_a_leave(reg):
     membership = reg.claimant_membership
     with recording_at(NOW):
-        membership.end_with_deregistration(date(2026, 1, 1), actor="register", os_user=OS_USER)
+        membership.end_with_deregistration(date(2026, 1, 1))
     membership.collect_events()
     error = refused(NoLeaveToCancel, membership,
-                    lambda: membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+                    lambda: membership.cancel_leave(professional=reg.claimant))
     assert "reinstate" in error.message
 
 
 def test_cancelling_a_leave_of_a_deregistered_professional_is_refused(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
-        reg.claimant.deregister(date(2025, 7, 1), claims=[], actor="register", os_user=OS_USER)
+        reg.claimant_membership.leave(date(2025, 6, 1), claims=[])
+        reg.claimant.deregister(date(2025, 7, 1), claims=[])
     reg.claimant.collect_events()
     reg.claimant_membership.collect_events()
     refused(ProfessionalDeregistered, reg.claimant_membership,
-            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER))
+            lambda: reg.claimant_membership.cancel_leave(professional=reg.claimant))
 
 
 def test_cancelling_a_leave_makes_the_membership_run_on(reg):
     with recording_at(NOW):
-        reg.claimant_membership.leave(date(2025, 6, 1), claims=[], actor="P-1", os_user=OS_USER)
-        reg.claimant_membership.cancel_leave(professional=reg.claimant, actor="register", os_user=OS_USER)
+        reg.claimant_membership.leave(date(2025, 6, 1), claims=[])
+        reg.claimant_membership.cancel_leave(professional=reg.claimant)
     assert reg.claimant_membership.covers(date(2026, 1, 1))
 
 
 def test_cancelling_a_policy_version_in_force_is_refused():
     policy = Policy()
     with recording_at(NOW):
-        policy.adopt(DEFAULT_TERMS.amended(TODAY), actor="register", os_user=OS_USER)
+        policy.adopt(DEFAULT_TERMS.amended(TODAY))
     policy.collect_events()
-    refused(PolicyVersionInForce, policy, lambda: policy.cancel(TODAY, today=TODAY, actor="register", os_user=OS_USER))
+    refused(PolicyVersionInForce, policy, lambda: policy.cancel(TODAY, today=TODAY))
 
 
 def test_cancelling_a_policy_version_never_adopted_is_refused():
     policy = Policy()
     policy.collect_events()
     refused(NoSuchPolicyVersion, policy,
-            lambda: policy.cancel(date(2062, 1, 1), today=TODAY, actor="register", os_user=OS_USER))
+            lambda: policy.cancel(date(2062, 1, 1), today=TODAY))
 
 
 def test_a_cancelled_future_version_no_longer_blocks_adoption():
     policy = Policy()
     with recording_at(NOW):
-        policy.adopt(DEFAULT_TERMS.amended(date(2062, 1, 1)), actor="register", os_user=OS_USER)
-        policy.cancel(date(2062, 1, 1), today=TODAY, actor="register", os_user=OS_USER)
-        policy.adopt(DEFAULT_TERMS.amended(date(2027, 1, 1), min_endorsements=2), actor="register", os_user=OS_USER)
+        policy.adopt(DEFAULT_TERMS.amended(date(2062, 1, 1)))
+        policy.cancel(date(2062, 1, 1), today=TODAY)
+        policy.adopt(DEFAULT_TERMS.amended(date(2027, 1, 1), min_endorsements=2))
     assert [v.effective_from for v in policy.versions] == [date(2027, 1, 1)]
 
 
@@ -1269,7 +1265,7 @@ def test_reviewer_whose_endorsement_was_cleared_by_an_amendment_still_cannot_dec
     with recording_at(NOW):
         for kind in ("question", "answer"):  # away and back: the endorsement is cleared
             claim.amend(by="P-1", claimant=reg.claimant, network=reg.network, membership=reg.claimant_membership,
-                        changes={"kind": kind}, today=TODAY, os_user=OS_USER)
+                        changes={"kind": kind}, today=TODAY)
     claim.collect_events()
     assert claim.endorsements == []
     other = make_professional("P-4")
@@ -1282,7 +1278,7 @@ def test_reviewer_whose_endorsement_was_cleared_by_an_amendment_still_cannot_dec
 def test_reviewer_who_endorsed_cannot_revoke(reg):
     claim = reg.approved_claim()
     error = refused(ReviewerMustNotHaveEndorsed, claim,
-                    lambda: claim.revoke(reviewer=make_reviewer("P-2"), reason="r", today=TODAY, os_user=OS_USER))
+                    lambda: claim.revoke(reviewer=make_reviewer("P-2"), reason="r", today=TODAY))
     assert error.rule == 4
 
 
@@ -1295,8 +1291,7 @@ def test_approval_of_a_claim_whose_claimant_no_longer_qualifies_is_refused(reg):
     with recording_at(NOW):  # recorded wrongly in an older version: the membership no longer covers the activity
         facts["membership"] = make_membership(reg.network, facts["claimant"], on=ACTIVITY + DAY)
     error = refused(ClaimantNoLongerEligible, claim, lambda: claim.approve(
-        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY,
-        os_user=OS_USER))
+        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY))
     assert error.rule == 10 and "not a member" in error.message
 
 
@@ -1306,8 +1301,7 @@ def test_approval_counts_only_endorsers_who_still_qualify(reg):
     endorser, _ = facts["endorsers"]["P-2"]
     facts["endorsers"]["P-2"] = (endorser, None)  # no membership of the network as known now
     error = refused(NotEnoughValidEndorsements, claim, lambda: claim.approve(
-        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY,
-        os_user=OS_USER))
+        reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts, today=TODAY))
     assert error.rule == 10 and "P-2 was not a member" in error.message
 
 
@@ -1319,7 +1313,7 @@ def test_approval_counts_the_endorsers_who_still_qualify(reg):
     facts["endorsers"]["P-4"] = (None, None)  # unknown as known now: not counted
     with recording_at(NOW):
         claim.approve(reviewer=reg.reviewer, policy=DEFAULT_TERMS, points_awarded=None, rationale="ok", **facts,
-                      today=TODAY, os_user=OS_USER)
+                      today=TODAY)
     assert claim.status == APPROVED
 
 
@@ -1331,8 +1325,8 @@ def test_rotating_to_a_key_recorded_before_is_refused():
 
     with recording_at(NOW):
         ring = drained(SigningKeys(public_key="z6MkA", valid_from=NOW, issuer_name="Register", issuer_url=None,
-                                   register_uri="urn:uuid:1", actor="register", os_user=OS_USER))
-    refused(KeyAlreadyUsed, ring, lambda: ring.rotate("z6MkA", NOW, actor="register", os_user=OS_USER))
+                                   register_uri="urn:uuid:1"))
+    refused(KeyAlreadyUsed, ring, lambda: ring.rotate("z6MkA", NOW))
 
 
 # --- every error the domain raises has its refusal test here --------------------------

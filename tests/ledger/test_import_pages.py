@@ -17,6 +17,7 @@ import pytest
 from domain.errors import DomainError
 from ledger import importer
 from ledger.app import Ledger, open_ledger
+from ledger.unit_of_work import IdFilter
 from storage.config import resolve
 from projections.runner import ReadModels
 from projections.verify import verify
@@ -159,7 +160,7 @@ def test_the_id_filter_never_forgets_and_rarely_imagines() -> None:
     import uuid
 
     seen = [uuid.uuid5(uuid.NAMESPACE_URL, f"added-{n}") for n in range(100_000)]
-    found = importer.IdFilter()
+    found = IdFilter()
     found.update(seen)
     assert all(i in found for i in seen)
     imagined = sum(uuid.uuid5(uuid.NAMESPACE_URL, f"never-{n}") in found for n in range(100_000))

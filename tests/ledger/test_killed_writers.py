@@ -69,9 +69,9 @@ def ack(command, keys, result):
 
 
 def run(line):
-    command, values = parse_line(1, json.dumps(line))
+    command = parse_line(1, json.dumps(line))
     with storage_errors(store.where, store.secrets):
-        ack(command, [line["request_id"]], ledger.run(command, values))
+        ack(command.path, [line["request_id"]], ledger.handle(command))
 
 
 def claim(key, claimant):
@@ -154,7 +154,7 @@ def test_writers_killed_at_random_moments_lose_no_acknowledged_command(db_url: s
     ledger = Ledger(store)
     try:
         for command, key, result in acknowledged:
-            found = ledger._find(Request, Request.create_id(key))
+            found = ledger.find(Request, Request.create_id(key))
             if found is None:
                 lost.append(key)
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from domain.base import recording_at
+from domain.base import acting_as, recording_at
 from domain.membership import Membership
 from ledger.app import open_ledger
 from ledger.rules_check import check_rules
@@ -148,8 +148,8 @@ def test_a_history_that_breaks_rule_8_opens_reads_and_is_named_by_verify(run, re
     app = open_ledger(store, clock=clock, os_user="tester")
     try:
         membership = app.repository.get(Membership.create_id("N-1", "P-1"))
-        with recording_at(clock()):
-            membership.leave(date(2026, 3, 1), claims=[], actor="P-1", os_user="tester")  # rule 8 bypassed
+        with recording_at(clock()), acting_as("P-1", "tester"):
+            membership.leave(date(2026, 3, 1), claims=[])  # rule 8 bypassed
         app.save(membership)
     finally:
         app.close()

@@ -75,7 +75,8 @@ from ledger.app import open_ledger
 from ledger.audit import history
 from storage.errors import storage_errors
 from ledger.rules_check import check_rules
-from ledger.schemas import Balance, Members, When, schema_for
+from ledger.commands import schema_for
+from ledger.schemas import Balance, Members, When
 from storage.config import resolve
 from projections.reader import Reader
 from projections.replay import Replay
@@ -905,13 +906,13 @@ class LedgerMachine(RuleBasedStateMachine):
         before = self.head()
         outcome, result = "accepted", None
         try:
-            values = schema_for(command).load({k: v for k, v in raw.items() if v is not None})
+            loaded = schema_for(command).load({k: v for k, v in raw.items() if v is not None})
         except ValidationError:
             outcome = INVALID
         else:
             try:
                 with storage_errors(self.store.where, self.store.secrets):
-                    result = self.ledger.run(command, values)
+                    result = self.ledger.handle(loaded)
             except DomainError as error:
                 outcome = error.name
                 assert error.name in RULES, f"{command} {raw}: an error the model does not know: {error}"

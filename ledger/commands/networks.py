@@ -1,0 +1,160 @@
+"""`network register|close|reopen|join|leave`: networks and their members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from domain.errors import AlreadyRegistered, NotAMember
+from domain.membership import Membership
+from domain.network import Network
+from domain.values import REGISTER
+from ledger.commands.base import ByDate, ById, Command, CommandSchema, carry_out, command
+from ledger.fields import Day, Identifier, Text
+from ledger.ids import take as take_id
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+
+class NetworkRegisterSchema(CommandSchema):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    theme = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
+    group = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
+    founded_on = Day(load_default=None)
+
+
+class MembershipSchema(CommandSchema):
+    network = Identifier(required=True)
+    professional = Identifier(required=True)
+    on = Day(required=True)
+
+
+class MembershipLeaveSchema(CommandSchema):
+    network = Identifier(required=True)
+    professional = Identifier(required=True)
+    on = Day(load_default=None)
+    cancel = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def on_or_cancel(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("cancel") and data.get("on") is not None:
+            raise ValidationError("give --on for a leave, or --cancel to cancel the last leave, not both")
+        if not data.get("cancel") and data.get("on") is None:
+            raise ValidationError("a leave needs --on DATE (or --cancel to cancel the last leave)")
+
+
+@command("network register", NetworkRegisterSchema)
+@dataclass(frozen=True, kw_only=True)
+class RegisterNetwork(Command):
+    id: str
+    name: str
+    theme: list[str]
+    group: list[str]
+    founded_on: date | None = None
+
+
+@command("network close", ByDate)
+@dataclass(frozen=True, kw_only=True)
+class CloseNetwork(Command):
+    id: str
+    on: date
+
+
+@command("network reopen", ById)
+@dataclass(frozen=True, kw_only=True)
+class ReopenNetwork(Command):
+    id: str
+
+
+@command("network join", MembershipSchema)
+@dataclass(frozen=True, kw_only=True)
+class JoinNetwork(Command):
+    network: str
+    professional: str
+    on: date
+
+    @property
+    def actor(self) -> str:
+        return self.professional
+
+
+@command("network leave", MembershipLeaveSchema)
+@dataclass(frozen=True, kw_only=True)
+class LeaveNetwork(Command):
+    network: str
+    professional: str
+    on: date | None = None
+    cancel: bool = False
+
+    @property
+    def actor(self) -> str:
+        """A leave is the member's; cancelling one recorded by mistake is the register's correction."""
+        return REGISTER if self.cancel else self.professional
+
+
+@carry_out.register(RegisterNetwork)
+def register_network(c: RegisterNetwork, ledger: Ledger) -> dict:
+    if ledger.find(Network, Network.create_id(c.id)) is not None:
+        raise AlreadyRegistered(f"a network '{c.id}' is registered already")
+    taken = take_id(ledger, "network", c.id)  # nor one that differs only in case
+    network = Network(network_id=c.id, name=c.name, themes=sorted(set(c.theme)), groups=sorted(set(c.group)),
+                      founded_on=c.founded_on or ledger.today, tracks_members=True)
+    result = {"network": c.id, "status": "registered", "founded_on": network.founded_on.isoformat()}
+    return ledger.commit(result, network, taken)
+
+
+@carry_out.register(CloseNetwork)
+def close_network(c: CloseNetwork, ledger: Ledger) -> dict:
+    network = ledger.network(c.id)
+    claims = list({claim.id: claim for m in ledger.memberships_in(network)
+                   for claim in ledger.claims_relying_on(m)}.values())
+    network.close(c.on, claims=claims)
+    return ledger.commit({"network": c.id, "status": "closed", "on": c.on.isoformat()}, network)
+
+
+@carry_out.register(ReopenNetwork)
+def reopen_network(c: ReopenNetwork, ledger: Ledger) -> dict:
+    network = ledger.network(c.id)
+    network.reopen()
+    return ledger.commit({"network": c.id, "status": "reopened"}, network)
+
+
+@carry_out.register(JoinNetwork)
+def join_network(c: JoinNetwork, ledger: Ledger) -> dict:
+    network = ledger.network(c.network)
+    member = ledger.professional(c.professional)
+    network.check_may_join(c.on)
+    membership = ledger.membership(c.network, c.professional)
+    if membership is None:
+        membership = Membership.join(network_id=c.network, professional=member, on=c.on)
+    else:
+        membership.rejoin(c.on, professional=member)
+    network.note_member(c.professional)
+    member.note_network(c.network)
+    result = {"network": c.network, "professional": c.professional, "status": "joined", "on": c.on.isoformat()}
+    return ledger.commit(result, membership, network, member)
+
+
+@carry_out.register(LeaveNetwork)
+def leave_network(c: LeaveNetwork, ledger: Ledger) -> dict:
+    ledger.network(c.network)
+    member = ledger.professional(c.professional)
+    membership = ledger.membership(c.network, c.professional)
+    if membership is None:
+        raise NotAMember(f"{c.professional} is not a member of {c.network}")
+    if c.cancel:
+        assert c.on is None, "the schema allows --on or --cancel, not both"
+        cancelled_on = membership.left_on
+        membership.cancel_leave(professional=member)
+        result = {"network": c.network, "professional": c.professional, "status": "leave cancelled",
+                  "on": cancelled_on.isoformat() if cancelled_on else None}
+        return ledger.commit(result, membership)
+    assert c.on is not None, "the schema requires --on without --cancel"
+    membership.leave(c.on, claims=ledger.claims_relying_on(membership))
+    result = {"network": c.network, "professional": c.professional, "status": "left", "on": c.on.isoformat()}
+    return ledger.commit(result, membership)

@@ -1,0 +1,134 @@
+"""`professional register|deregister|reinstate` and `reviewer appoint|retire|reinstate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from domain.errors import AlreadyRegistered
+from domain.membership import DEREGISTERED
+from domain.professional import Professional
+from domain.reviewer import Reviewer
+from ledger.commands.base import ByDate, ById, Command, CommandSchema, carry_out, command
+from ledger.fields import Day, Identifier, Text
+from ledger.ids import take as take_id
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+
+class ProfessionalRegisterSchema(CommandSchema):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    group = Identifier(required=True)
+    registered_on = Day(load_default=None)
+
+
+class ReviewerAppointSchema(CommandSchema):
+    id = Identifier(required=True)
+    name = Text(required=True)
+    on = Day(load_default=None)
+
+
+@command("professional register", ProfessionalRegisterSchema)
+@dataclass(frozen=True, kw_only=True)
+class RegisterProfessional(Command):
+    id: str
+    name: str
+    group: str
+    registered_on: date | None = None
+
+
+@command("professional deregister", ByDate)
+@dataclass(frozen=True, kw_only=True)
+class DeregisterProfessional(Command):
+    id: str
+    on: date
+
+
+@command("professional reinstate", ById)
+@dataclass(frozen=True, kw_only=True)
+class ReinstateProfessional(Command):
+    id: str
+
+
+@command("reviewer appoint", ReviewerAppointSchema)
+@dataclass(frozen=True, kw_only=True)
+class AppointReviewer(Command):
+    id: str
+    name: str
+    on: date | None = None
+
+
+@command("reviewer retire", ByDate)
+@dataclass(frozen=True, kw_only=True)
+class RetireReviewer(Command):
+    id: str
+    on: date
+
+
+@command("reviewer reinstate", ById)
+@dataclass(frozen=True, kw_only=True)
+class ReinstateReviewer(Command):
+    id: str
+
+
+@carry_out.register(RegisterProfessional)
+def register_professional(c: RegisterProfessional, ledger: Ledger) -> dict:
+    if ledger.find(Professional, Professional.create_id(c.id)) is not None:
+        raise AlreadyRegistered(f"a professional '{c.id}' is registered already")
+    taken = take_id(ledger, "professional", c.id)  # nor one that differs only in case
+    professional = Professional(professional_id=c.id, name=c.name, group=c.group,
+                                registered_on=c.registered_on or ledger.today, tracks_networks=True)
+    result = {"professional": c.id, "status": "registered", "registered_on": professional.registered_on.isoformat()}
+    return ledger.commit(result, professional, taken)
+
+
+@carry_out.register(DeregisterProfessional)
+def deregister_professional(c: DeregisterProfessional, ledger: Ledger) -> dict:
+    professional = ledger.professional(c.id)
+    memberships = ledger.memberships_of(professional)
+    claims = list({claim.id: claim for m in memberships for claim in ledger.claims_relying_on(m)}.values())
+    professional.deregister(c.on, claims=claims)
+    ended = [m for m in memberships if m.reaches_beyond(c.on)]
+    for membership in ended:  # a member through D, no longer from D + 1
+        membership.end_with_deregistration(c.on)
+    result = {"professional": c.id, "status": "deregistered", "on": c.on.isoformat(),
+              "memberships_ended": sorted(m.network_id for m in ended)}
+    return ledger.commit(result, professional, *ended)
+
+
+@carry_out.register(ReinstateProfessional)
+def reinstate_professional(c: ReinstateProfessional, ledger: Ledger) -> dict:
+    professional = ledger.professional(c.id)
+    professional.reinstate()
+    restored = [m for m in ledger.memberships_of(professional) if m.ended_by == DEREGISTERED]
+    for membership in restored:
+        membership.restore()
+    result = {"professional": c.id, "status": "reinstated", "memberships_restored": sorted(m.network_id for m in restored)}
+    return ledger.commit(result, professional, *restored)
+
+
+@carry_out.register(AppointReviewer)
+def appoint_reviewer(c: AppointReviewer, ledger: Ledger) -> dict:
+    if ledger.find(Reviewer, Reviewer.create_id(c.id)) is not None:
+        raise AlreadyRegistered(f"a reviewer '{c.id}' is appointed already")
+    taken = take_id(ledger, "reviewer", c.id)  # nor one that differs only in case
+    reviewer = Reviewer(reviewer_id=c.id, name=c.name, appointed_on=c.on or ledger.today, tracks_decisions=True)
+    result = {"reviewer": c.id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
+    return ledger.commit(result, reviewer, taken)
+
+
+@carry_out.register(RetireReviewer)
+def retire_reviewer(c: RetireReviewer, ledger: Ledger) -> dict:
+    reviewer = ledger.reviewer(c.id)
+    reviewer.retire(c.on, last_decision_on=ledger.last_decision_on(reviewer))
+    return ledger.commit({"reviewer": c.id, "status": "retired", "on": c.on.isoformat()}, reviewer)
+
+
+@carry_out.register(ReinstateReviewer)
+def reinstate_reviewer(c: ReinstateReviewer, ledger: Ledger) -> dict:
+    reviewer = ledger.reviewer(c.id)
+    reviewer.reinstate()
+    return ledger.commit({"reviewer": c.id, "status": "reinstated"}, reviewer)

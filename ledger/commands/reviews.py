@@ -1,0 +1,122 @@
+"""`review approve|reject|return|revoke`: a reviewer's decisions on a claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from domain.claim import Claim
+from domain.professional import Professional
+from domain.reviewer import Reviewer
+from domain.values import format_points
+from ledger.commands.base import Command, carry_out, command
+from ledger.commands.claims import ClaimRefSchema
+from ledger.fields import Amount, Identifier, Text
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+
+class ReviewApproveSchema(ClaimRefSchema):
+    reviewer = Identifier(required=True)
+    points = Amount(load_default=None)
+    rationale = Text(required=True)
+
+
+class ReviewDecisionSchema(ClaimRefSchema):
+    reviewer = Identifier(required=True)
+    reason = Text(required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision(Command):
+    """A reviewer's decision on one claim."""
+
+    claim: str
+    reviewer: str
+
+    @property
+    def actor(self) -> str:
+        return self.reviewer
+
+
+@command("review approve", ReviewApproveSchema)
+@dataclass(frozen=True, kw_only=True)
+class ApproveClaim(Decision):
+    rationale: str
+    points: Decimal | None = None
+
+
+@command("review reject", ReviewDecisionSchema)
+@dataclass(frozen=True, kw_only=True)
+class RejectClaim(Decision):
+    reason: str
+
+
+@command("review return", ReviewDecisionSchema)
+@dataclass(frozen=True, kw_only=True)
+class ReturnClaim(Decision):
+    reason: str
+
+
+@command("review revoke", ReviewDecisionSchema)
+@dataclass(frozen=True, kw_only=True)
+class RevokeClaim(Decision):
+    reason: str
+
+
+@carry_out.register(ApproveClaim)
+def approve_claim(c: ApproveClaim, ledger: Ledger) -> dict:
+    claim = ledger.claim(c.claim)
+    reviewer = ledger.reviewer(c.reviewer)
+    network = claim.network_id
+    claim.approve(
+        reviewer=reviewer,
+        policy=ledger.policy_terms(claim.activity_date),
+        points_awarded=c.points,
+        rationale=c.rationale,
+        claimant=ledger.professional(claim.professional_id),
+        network=ledger.network(network),
+        membership=ledger.membership(network, claim.professional_id),
+        endorsers={
+            e["by"]: (ledger.find(Professional, Professional.create_id(e["by"])), ledger.membership(network, e["by"]))
+            for e in claim.endorsements
+        },
+        today=ledger.today,
+    )
+    assert claim.points_awarded is not None
+    result = {"claim": str(claim.id), "status": claim.status, "points": format_points(claim.points_awarded)}
+    return _decided(ledger, result, claim, reviewer)
+
+
+@carry_out.register(RejectClaim)
+def reject_claim(c: RejectClaim, ledger: Ledger) -> dict:
+    claim = ledger.claim(c.claim)
+    reviewer = ledger.reviewer(c.reviewer)
+    claim.reject(reviewer=reviewer, reason=c.reason, today=ledger.today)
+    return _decided(ledger, {"claim": str(claim.id), "status": claim.status}, claim, reviewer)
+
+
+@carry_out.register(ReturnClaim)
+def return_claim(c: ReturnClaim, ledger: Ledger) -> dict:
+    claim = ledger.claim(c.claim)
+    reviewer = ledger.reviewer(c.reviewer)
+    claim.return_to_claimant(reviewer=reviewer, reason=c.reason, today=ledger.today)
+    return _decided(ledger, {"claim": str(claim.id), "status": claim.status}, claim, reviewer)
+
+
+@carry_out.register(RevokeClaim)
+def revoke_claim(c: RevokeClaim, ledger: Ledger) -> dict:
+    claim = ledger.claim(c.claim)
+    reviewer = ledger.reviewer(c.reviewer)
+    claim.revoke(reviewer=reviewer, reason=c.reason, today=ledger.today)
+    assert claim.points_awarded is not None
+    result = {"claim": str(claim.id), "status": claim.status, "points": format_points(-claim.points_awarded)}
+    return _decided(ledger, result, claim, reviewer)
+
+
+def _decided(ledger: Ledger, result: dict, claim: Claim, reviewer: Reviewer) -> dict:
+    """Commit a decision with the reviewer's day of it noted (rule 8: a retirement comes after it)."""
+    reviewer.note_decision(ledger.today)
+    return ledger.commit(result, claim, reviewer)
