@@ -83,7 +83,7 @@ class Ledger(Application):
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)
-        self.event_log = event_log(store, self.recorder, self.mapper)
+        self.event_log = event_log(store, self)
         self.unit_of_work = UnitOfWork(self.repository.get, self.save, self.mapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

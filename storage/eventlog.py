@@ -1,7 +1,7 @@
 """The event log seam: everything the ledger, the read models and the audit read from or write to
 the stored events beyond the library's own repository.
 
-`EventLog` wraps the library's application recorder (the sealing recorders of storage.sqlite and
+`EventLog` wraps the library application's recorder (the sealing recorders of storage.sqlite and
 storage.postgres) and mapper. The engine-neutral parts are here; each engine's subclass gives
 its table, its cursors and what only it can do (a horizon, LISTEN, the import transaction).
 
@@ -44,10 +44,13 @@ class EventLog(ABC):
     seals_table: str
     marker: str
 
-    def __init__(self, store: Store, recorder: Any, mapper: Any):
+    def __init__(self, store: Store, application: Any):
         self.store = store
-        self.recorder = recorder
-        self.mapper = mapper
+        self.recorder = application.recorder
+        self.mapper = application.mapper
+        # The library closes an application's recorder when the application is collected: the log
+        # keeps it, so that `ReadModels(open_ledger(store).event_log)` does not read a closed pool.
+        self._application = application
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -171,15 +174,15 @@ def _bytes(value: Any) -> bytes | None:
     return str(value).encode()  # a state rewritten in SQL may come back as text: hash what is there
 
 
-def event_log(store: Store, recorder: Any, mapper: Any) -> EventLog:
-    """The log of `store`, over the application's recorder and mapper."""
+def event_log(store: Store, application: Any) -> EventLog:
+    """The log of `store`, over the library application's recorder and mapper."""
     if store.path is not None:
         from storage.sqlite import SQLiteLog
 
-        return SQLiteLog(store, recorder, mapper)
+        return SQLiteLog(store, application)
     from storage.postgres import PostgresLog
 
-    return PostgresLog(store, recorder, mapper)
+    return PostgresLog(store, application)
 
 
 def prepare(store: Store, *, create: bool = False) -> None:

@@ -130,10 +130,10 @@ class PostgresLog(EventLog):
     notifies = True
     column, marker = "notification_id", "%s"
 
-    def __init__(self, store: Store, recorder: Any, mapper: Any):
-        super().__init__(store, recorder, mapper)
-        schema = recorder.datastore.schema
-        self.table = f'"{schema}".{recorder.events_table_name}'
+    def __init__(self, store: Store, application: Any):
+        super().__init__(store, application)
+        schema = self.recorder.datastore.schema
+        self.table = f'"{schema}".{self.recorder.events_table_name}'
         self.seals_table = f'"{schema}".{SEALS_TABLE}'
 
     def horizon(self) -> int:

@@ -73,9 +73,9 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 class SQLiteLog(EventLog):
     column, seals_table, marker = "rowid", SEALS_TABLE, "?"
 
-    def __init__(self, store: Any, recorder: Any, mapper: Any):
-        super().__init__(store, recorder, mapper)
-        self.table = recorder.events_table_name
+    def __init__(self, store: Any, application: Any):
+        super().__init__(store, application)
+        self.table = self.recorder.events_table_name
 
     def horizon(self) -> int:
         """One writer at a time commits, in position order: the head."""
