@@ -43,7 +43,7 @@ def catch_up(name: str | None) -> None:
     NAME is one of balances, memberships, claims. Exit 3 when another catch-up or rebuild of
     it is running (harmless for a scheduler).
     """
-    result = storage(lambda: session().read_models().catch_up(name))
+    result = storage(lambda: session().read_models().catch_up(_known(name)))
     applied = ", ".join(f"{n} +{k}" for n, k in result["applied"].items())
     emit(result, f"Caught up to event {result['head']} ({applied}).")
 
@@ -60,12 +60,22 @@ def rebuild(name: str | None) -> None:
 
     def run() -> dict:
         with Progress("Rebuilding", models.head()) as progress:
-            result = models.rebuild(name, progress=progress.update)
+            result = models.rebuild(_known(name), progress=progress.update)
         progress.done("Replayed", result["head"])
         return result
 
     result = storage(run)
     emit(result, f"Rebuilt {', '.join(result['rebuilt'])} from {result['head']} events.")
+
+
+def _known(name: str | None) -> str | None:
+    """NAME as given, if it names a projection (exit 2 otherwise)."""
+    from ledger.errors import InvalidInput
+    from projections.registry import PROJECTIONS
+
+    if name is not None and name not in PROJECTIONS:
+        raise InvalidInput(f"There is no projection '{name}'; the projections are {', '.join(PROJECTIONS)}.")
+    return name
 
 
 @projections.command("run", epilog=example("studyledger projections run", "studyledger projections run --interval 2"))

@@ -8,20 +8,20 @@ of `ledger.integrity` over the stored rows and compares it with the seals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
+from domain.balance import Tally
 from domain.errors import UnknownProfessional
+from domain.progress import counted
 from domain.values import format_points
 from ledger.app import Ledger
 from ledger.integrity import Report, Row, check_chain, parse_digest
 from ledger.rules_check import RuleProblem, check_rules
 
 PAGE = 5000
-T = TypeVar("T")
 
 
 def history(ledger: Ledger, professional: str, known_at: datetime | None = None) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
     if not roles:
         raise UnknownProfessional(f"no professional or reviewer '{professional}' is registered")
     claims: set[UUID] = set()
-    balance = Decimal(0)
+    balance = Tally()  # the claimant's postings so far: the one fold every balance is added up with
     entries: list[dict[str, Any]] = []
     for event in ledger.event_log.all_events():
         if known_at is not None and event.timestamp > known_at:
@@ -51,9 +51,9 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
         if entry is None:
             continue
         if entry.get("role") == "claimant" and "points" in entry:
-            balance += entry.pop("_amount")
+            balance.add(event.kind, event.network_id, entry.pop("_amount"))
         entry.pop("_amount", None)
-        entry["balance"] = format_points(balance)
+        entry["balance"] = format_points(balance.total)
         entries.append(entry)
     recorded = any(e["type"] in ("ProfessionalRegistered", "ReviewerAppointed") for e in entries)
     return {**roles, "known_at": known_at.isoformat() if known_at else None, "recorded": recorded, "events": entries}
@@ -134,22 +134,6 @@ def verify_rules(ledger: Ledger, progress: Callable[[int], None] | None = None) 
     names it. `progress(n)` is told of every n events read (the CLI shows a progress bar).
     """
     return check_rules(counted(_decoded(ledger), progress))
-
-
-def counted(items: Iterable[T], progress: Callable[[int], None] | None, every: int = 1000) -> Iterator[T]:
-    """`items` as they are, telling `progress` how many went by, every `every` items and at the end."""
-    if progress is None:
-        yield from items
-        return
-    n = 0
-    for item in items:
-        yield item
-        n += 1
-        if n == every:
-            progress(n)
-            n = 0
-    if n:
-        progress(n)
 
 
 def _decoded(ledger: Ledger) -> Iterator[tuple[int, Any]]:

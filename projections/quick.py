@@ -12,27 +12,26 @@ Anything else — events that matter, many events, bookkeeping to check or repai
 that is missing, locked, read-only or failing — returns None, and the caller takes the
 usual path, which catches up, explains, or fails as it always has.
 
-The answer is the one `projections.queries.balance` gives, field for field: a test compares
+The answer is the one `projections.balances.balance` gives, field for field: a test compares
 the two on generated registers (tests/projections/test_quick.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from projections.units import micros
 from storage.quick import QuickRead, open_read
 
 if TYPE_CHECKING:
     from storage.config import Store
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 PENDING_MAX = 200  # events not applied yet that a quick read looks through; beyond, it catches up
-# The stored topics each projection applies (projections.views handlers → runner.TOPICS); a test
-# keeps this list equal to the runner's.
+# The stored topics the balances read model applies. It derives them from its handlers' event classes;
+# written out here because importing those classes imports the library, which a quick read avoids.
+# A test keeps the two equal (tests/projections/test_quick.py).
 TOPICS = {
     "balances": (
         "domain.claim:Claim.Approved", "domain.claim:Claim.Revoked", "domain.professional:Professional.Registered",
@@ -41,23 +40,9 @@ TOPICS = {
 }
 
 
-def fold_postings(rows: Any) -> tuple[dict[str, int], dict[str, int], int, int]:
-    """(cents by kind, cents by network, total, in the cycle) from balance rows of (kind, network,
-    cents, cents in the cycle): shared by this fast path and `projections.queries.balance`."""
-    by_kind: dict[str, int] = defaultdict(int)
-    by_network: dict[str, int] = defaultdict(int)
-    total = in_cycle = 0
-    for kind, network, cents, cycle_cents in rows:
-        by_kind[kind] += cents
-        by_network[network] += cents
-        total += cents
-        in_cycle += cycle_cents or 0
-    return by_kind, by_network, total, in_cycle
-
-
 def balance(store: Store, professional: str, at: date | None = None, known_at: datetime | None = None,
             now: datetime | None = None) -> dict[str, Any] | None:
-    """P's balance as `projections.queries.balance` gives it, or None: take the usual path."""
+    """P's balance as `projections.balances.balance` gives it, or None: take the usual path."""
     now = now or datetime.now(timezone.utc)
     at = at or now.date()
     known_at = known_at or now
@@ -84,8 +69,9 @@ def balance(store: Store, professional: str, at: date | None = None, known_at: d
 
 
 def _balance(read: QuickRead, suffix: str, professional: str, at: date, known_at: datetime) -> dict[str, Any] | None:
+    from domain.balance import Tally, statement
     from domain.policy import PolicyTerms, in_force, versions_known
-    from domain.values import cycle_containing, format_points
+    from domain.values import cycle_containing
 
     known_us = micros(known_at)
     registration = read.registration(suffix, professional)
@@ -98,39 +84,13 @@ def _balance(read: QuickRead, suffix: str, professional: str, at: date, known_at
         entries.append((day, PolicyTerms.from_state(day, state) if state is not None else None))
     terms = in_force(versions_known(entries), at)
     start, end = cycle_containing(registered_on, at, terms.cycle_years)
-    by_kind, by_network, total, in_cycle = fold_postings(read.postings(suffix, professional, start, at, known_us))
-    by_theme: dict[str, int] = defaultdict(int)
-    if by_network:
-        for network, theme in read.themes(suffix, sorted(by_network)):
-            by_theme[theme] += by_network[network]
-    norm_cents = int(terms.norm * 100)
-
-    def shown(cents: int | None) -> str:
-        return format_points(Decimal(cents or 0) / 100)
-
-    return {
-        "professional": professional,
-        "at": at.isoformat(),
-        "known_at": known_at.isoformat(),
-        "total": shown(total),
-        "recorded": registered_us <= known_us,
-        "cycle": None if registered_us > known_us else {
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "points": shown(in_cycle),
-            "norm": format_points(terms.norm),
-            "shortfall": shown(max(0, norm_cents - in_cycle)),
-        },
-        "by_kind": {k: shown(by_kind[k]) for k in sorted(by_kind)},
-        "by_network": {k: shown(by_network[k]) for k in sorted(by_network)},
-        "by_theme": {k: shown(by_theme[k]) for k in sorted(by_theme)},
-    }
-
-
-def micros(instant: datetime) -> int:
-    """An aware instant as integer microseconds since the epoch (as projections.views stores it)."""
-    delta = instant - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    tally = Tally.of_cents(read.postings(suffix, professional, start, at, known_us))
+    themes: dict[str, list[str]] = {}
+    if tally.by_network:
+        for network, theme in read.themes(suffix, sorted(tally.by_network)):
+            themes.setdefault(network, []).append(theme)
+    return statement(professional, at, known_at, tally, themes, recorded=registered_us <= known_us,
+                     cycle=(start, end), norm=terms.norm)
 
 
 def _current(read: QuickRead, name: str) -> tuple[int, list[tuple[str, dict[str, Any]]]] | None:

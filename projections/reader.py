@@ -11,12 +11,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import OperationalError
 
 from domain.errors import NotFound
-from projections import queries
-from projections.runner import Inconsistent, ReadModels, rm_applied, rm_state
+from projections import balances, memberships
+from projections.bookkeeping import STANDING, Inconsistent, distrust, rm_applied, rm_state
+from projections.claims import queries as claims
+from projections.runner import ReadModels
 from storage.errors import Busy, Conflict, StorageError, StorageFailure
 from storage.readmodels import snapshot
 
@@ -59,39 +61,37 @@ class Reader:
 
     def balance(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
-        return self._answer("balances", lambda c, t: queries.balance(c, t, professional, at or now.date(), known_at or now))
+        return self._answer("balances", lambda c, t: balances.balance(c, t, professional, at or now.date(), known_at or now))
 
     def credential_facts(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
-        """P's balance and the approved claims of its cycle, read together (see projections.evidence)."""
-        from projections.evidence import facts
-
+        """P's balance and the approved claims of its cycle, read together (see projections.balances.facts)."""
         now = self.clock()
-        return self._answer("balances", lambda c, t: facts(c, t, professional, at or now.date(), known_at or now))
+        return self._answer("balances", lambda c, t: balances.facts(c, t, professional, at or now.date(), known_at or now))
 
     def members(self, network: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
-        return self._answer("memberships", lambda c, t: queries.members(c, t, network, at or now.date(), known_at or now))
+        return self._answer("memberships", lambda c, t: memberships.members(c, t, network, at or now.date(), known_at or now))
 
     def network_map(self, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
-        return self._answer("memberships", lambda c, t: queries.network_map(c, t, at or now.date(), known_at or now))
+        return self._answer("memberships", lambda c, t: memberships.network_map(c, t, at or now.date(), known_at or now))
 
     def review_queue(self, **filters: Any) -> dict[str, Any]:
-        """The queue; filters: network, group, kind, older_than (days), limit (see queries.review_queue)."""
+        """The queue; filters: network, group, kind, older_than (days), limit (see projections.claims.queries)."""
         now = self.clock()
-        result = self._answer("claims", lambda c, t: queries.review_queue(c, t, now, **filters))
+        result = self._answer("claims", lambda c, t: claims.review_queue(c, t, now, **filters))
         return self._named(result, result["claims"])
 
     def claim_list(self, **filters: Any) -> dict[str, Any]:
         """Claims by professional, network, status, kind; newest first, at most `limit`."""
         now = self.clock()
-        result = self._answer("claims", lambda c, t: queries.claim_list(c, t, now, **filters))
+        result = self._answer("claims", lambda c, t: claims.claim_list(c, t, now, **filters))
         return self._named(result, result["claims"])
 
     def claim(self, ref: str) -> dict[str, Any]:
         claim_id = self.ledger.claim_id(ref)
         now = self.clock()
-        result = self._answer("claims", lambda c, t: queries.claim(c, t, claim_id.hex, now))
+        result = self._answer("claims", lambda c, t: claims.claim(c, t, claim_id.hex, now))
         return self._named(result, [result])
 
     def _named(self, result: dict[str, Any], claims: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,18 +112,13 @@ class Reader:
 def _bookkeeping(conn: Connection, name: str, head: int) -> tuple[int, int]:
     """(generation, position) of `name`, checked as the read's own transaction sees it (a catch-up that
     was busy or read-only did not check it): Inconsistent rather than an answer from untrusted tables."""
-    joined = rm_state.outerjoin(rm_applied, and_(rm_applied.c.name == rm_state.c.name,
-                                                 rm_applied.c.generation == rm_state.c.generation))
     row = conn.execute(select(rm_state.c.generation, rm_state.c.position, rm_applied.c.position)
-                       .select_from(joined).where(rm_state.c.name == name)).one_or_none()
+                       .select_from(STANDING).where(rm_state.c.name == name)).one_or_none()
     if row is None:
         raise Inconsistent(name, "no position is recorded for it")
     generation, position, applied = row
-    if applied is not None and applied != position:
-        raise Inconsistent(name, f"its position is {position}, but its tables have applied the log up to {applied}")
-    if position > head:
-        raise Inconsistent(name, f"it has applied the log up to position {position}, but the log ends at {head}: "
-                                 "events were removed from it")
+    if (problem := distrust(name, position, applied, head)) is not None:
+        raise problem
     return generation, position
 
 

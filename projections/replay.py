@@ -6,6 +6,11 @@ order and keeps, for each posting and each membership change, both times: the ac
 
 - a posting counts for `--at D --known-at T` when its activity date ≤ D and it was recorded ≤ T;
 - a membership covers D by the joins and leaves recorded ≤ T.
+
+Its handlers are keyed by domain event class (`functools.singledispatchmethod`), as the read
+models' are; its own code folds the events, so a fault in the read models' fast decoder or
+handlers shows up as a difference (`projections verify`). A balance is added up and shown by
+`domain.balance`, the one fold every path shares.
 """
 
 from __future__ import annotations
@@ -15,11 +20,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from domain.policy import PolicyTerms, in_force, versions_known
-from domain.values import cycle_containing, format_points
+from domain.balance import ZERO, Tally, statement
+from domain.claim import Claim
+from domain.membership import Membership
+from domain.network import Network
+from domain.policy import Policy, PolicyTerms, in_force, versions_known
+from domain.professional import Professional
+from domain.values import cycle_containing
+from ledger.requests import Request
 
 @dataclass(frozen=True)
 class Posting:
@@ -67,78 +79,91 @@ class Replay:
     @classmethod
     def of(cls, events: Iterable[Any]) -> Replay:
         replay = cls()
+        apply = replay.apply
         for event in events:
-            replay.apply(event)
+            apply(event)
         return replay
-
-    def apply(self, event: Any) -> None:
-        handler = getattr(self, "_" + type(event).__qualname__.replace(".", "_"), None)
-        if handler is not None:
-            handler(event)
 
     # --- handlers, by event class ------------------------------------------------
 
-    def _Professional_Registered(self, e: Any) -> None:
+    @singledispatchmethod
+    def apply(self, event: Any) -> None:
+        """An event of a type no read model reads: nothing to do."""
+
+    @apply.register(Professional.Registered)
+    def _registered(self, e: Any) -> None:
         self.professionals[e.professional_id] = {
             "name": e.name, "group": e.group, "registered_on": e.registered_on, "recorded_at": e.timestamp,
         }
 
-    def _Network_Registered(self, e: Any) -> None:
+    @apply.register(Network.Registered)
+    def _network(self, e: Any) -> None:
         self.networks[e.network_id] = NetworkInfo(e.name, list(e.themes), list(e.groups), e.founded_on, None, e.timestamp)
 
-    def _Network_Closed(self, e: Any) -> None:
+    @apply.register(Network.Closed)
+    def _closed(self, e: Any) -> None:
         # Closing does not end memberships; it stops new claims (rule 2).
         self.networks[e.network_id].closed_on = e.on
 
-    def _Network_Reopened(self, e: Any) -> None:
+    @apply.register(Network.Reopened)
+    def _reopened(self, e: Any) -> None:
         self.networks[e.network_id].closed_on = None
 
-    def _Membership_Joined(self, e: Any) -> None:
+    @apply.register(Membership.Joined)
+    @apply.register(Membership.Rejoined)
+    @apply.register(Membership.LeaveCancelled)  # a member again from the day that was left
+    def _joined(self, e: Any) -> None:
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, True, e.timestamp))
 
-    _Membership_Rejoined = _Membership_Joined
-
-    def _Membership_Left(self, e: Any) -> None:
+    @apply.register(Membership.Left)
+    @apply.register(Membership.Ended)  # a deregistration: no member from the day after it
+    def _left(self, e: Any) -> None:
         self.changes.append(MembershipChange(e.network_id, e.professional_id, e.on, False, e.timestamp))
 
-    _Membership_Ended = _Membership_Left  # a deregistration: no member from the day after it
-    _Membership_LeaveCancelled = _Membership_Joined  # a member again from the day that was left
-
-    def _Membership_Restored(self, e: Any) -> None:
+    @apply.register(Membership.Restored)
+    def _restored(self, e: Any) -> None:
         for on, joined in e.changes:
             self.changes.append(MembershipChange(e.network_id, e.professional_id, on, joined, e.timestamp))
 
-    def _Claim_Submitted(self, e: Any) -> None:
+    @apply.register(Claim.Submitted)
+    def _submitted(self, e: Any) -> None:
         self.claims[e.originator_id] = {
             "professional": e.professional_id, "network": e.network_id, "kind": e.kind,
             "activity_date": e.activity_date, "hours": e.hours, "description": e.description, "outcome": e.outcome,
             "practice_change": e.practice_change, "status": "submitted", "points": None, "submitted_at": e.timestamp,
         }
 
-    def _Claim_Endorsed(self, e: Any) -> None:
+    @apply.register(Claim.Endorsed)
+    def _endorsed(self, e: Any) -> None:
         self.endorsements.append((e.originator_id, e.by, e.statement, e.timestamp))
 
-    def _Claim_Amended(self, e: Any) -> None:
+    @apply.register(Claim.Amended)
+    def _amended(self, e: Any) -> None:
         self.claims[e.originator_id].update(e.changes, status="submitted")
         if e.endorsements_cleared:
             self.endorsements = [x for x in self.endorsements if x[0] != e.originator_id]
         self._decide(e, "amended", changes=sorted(e.changes))
 
-    def _Claim_Withdrawn(self, e: Any) -> None:
+    @apply.register(Claim.Withdrawn)
+    def _withdrawn(self, e: Any) -> None:
         self._decide(e, "withdrawn")
 
-    def _Claim_Rejected(self, e: Any) -> None:
+    @apply.register(Claim.Rejected)
+    def _rejected(self, e: Any) -> None:
         self._decide(e, "rejected", text=e.reason)
 
-    def _Claim_Returned(self, e: Any) -> None:
+    @apply.register(Claim.Returned)
+    def _returned(self, e: Any) -> None:
         self._decide(e, "returned", text=e.reason)
 
-    def _Claim_Approved(self, e: Any) -> None:
+    @apply.register(Claim.Approved)
+    def _approved(self, e: Any) -> None:
         self._post(e, e.points)
         self.claims[e.originator_id]["points"] = e.points
         self._decide(e, "approved", text=e.rationale, points=e.points)
 
-    def _Claim_Revoked(self, e: Any) -> None:
+    @apply.register(Claim.Revoked)
+    def _revoked(self, e: Any) -> None:
         self._post(e, -e.points)
         self._decide(e, "revoked", text=e.reason, points=-e.points)
 
@@ -148,14 +173,17 @@ class Replay:
         self.decisions.append({"claim": e.originator_id, "decision": decision, "by": e.actor,
                                "recorded_at": e.timestamp, **details})
 
-    def _Request_Recorded(self, e: Any) -> None:
+    @apply.register(Request.Recorded)
+    def _request(self, e: Any) -> None:
         if e.command == "claim submit":
             self.requests[UUID(e.result["claim"])] = e.request_id
 
-    def _Policy_Adopted(self, e: Any) -> None:
+    @apply.register(Policy.Adopted)
+    def _adopted(self, e: Any) -> None:
         self.policies.append((e.timestamp, e.effective_from, PolicyTerms.from_state(e.effective_from, e.terms)))
 
-    def _Policy_Cancelled(self, e: Any) -> None:
+    @apply.register(Policy.Cancelled)
+    def _cancelled(self, e: Any) -> None:
         self.policies.append((e.timestamp, e.effective_from, None))
 
     def _post(self, e: Any, amount: Decimal) -> None:
@@ -170,41 +198,17 @@ class Replay:
 
     def balance(self, professional: str, at: date, known_at: datetime) -> dict[str, Any]:
         registration = self.professionals.get(professional)
-        counted = [
-            p for p in self.postings
-            if p.professional == professional and p.activity_date <= at and p.recorded_at <= known_at
-        ]
-        by_kind: dict[str, Decimal] = defaultdict(Decimal)
-        by_network: dict[str, Decimal] = defaultdict(Decimal)
-        by_theme: dict[str, Decimal] = defaultdict(Decimal)
-        for p in counted:
-            by_kind[p.kind] += p.points
-            by_network[p.network] += p.points
-            for theme in self.networks[p.network].themes:
-                by_theme[theme] += p.points
-        result: dict[str, Any] = {
-            "professional": professional,
-            "at": at.isoformat(),
-            "known_at": known_at.isoformat(),
-            "total": format_points(sum((p.points for p in counted), Decimal(0))),
-            "recorded": registration is not None and registration["recorded_at"] <= known_at,
-            "cycle": None,
-            "by_kind": _text(by_kind),
-            "by_network": _text(by_network),
-            "by_theme": _text(by_theme),
-        }
-        if registration is not None and registration["recorded_at"] <= known_at:
+        recorded = registration is not None and registration["recorded_at"] <= known_at
+        cycle, norm = None, ZERO
+        if recorded:
             terms = self.policy(at, known_at)
-            start, end = cycle_containing(registration["registered_on"], at, terms.cycle_years)
-            in_cycle = sum((p.points for p in counted if p.activity_date >= start), Decimal(0))
-            result["cycle"] = {
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "points": format_points(in_cycle),
-                "norm": format_points(terms.norm),
-                "shortfall": format_points(max(Decimal(0), terms.norm - in_cycle)),
-            }
-        return result
+            cycle, norm = cycle_containing(registration["registered_on"], at, terms.cycle_years), terms.norm
+        tally = Tally()
+        for p in self.postings:
+            if p.professional == professional and p.activity_date <= at and p.recorded_at <= known_at:
+                tally.add(p.kind, p.network, p.points, p.points if cycle and p.activity_date >= cycle[0] else ZERO)
+        themes = {key: network.themes for key, network in self.networks.items()}
+        return statement(professional, at, known_at, tally, themes, recorded=recorded, cycle=cycle, norm=norm)
 
     def members(self, network: str, at: date, known_at: datetime) -> list[str]:
         """Professionals whose membership covered `at`, by the changes recorded by `known_at`."""
@@ -223,8 +227,4 @@ def _covers(changes: list[MembershipChange], day: date) -> bool:
     """
     relevant = [c for c in changes if c.on <= day]
     return bool(relevant) and relevant[-1].joined
-
-
-def _text(amounts: dict[str, Decimal]) -> dict[str, str]:
-    return {key: format_points(amounts[key]) for key in sorted(amounts)}
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from projections.views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from storage.errors import Busy
 
 if TYPE_CHECKING:

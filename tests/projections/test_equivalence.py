@@ -22,7 +22,7 @@ from ledger.app import Ledger
 from ledger.demo import script
 from projections.runner import ReadModels
 from projections.verify import verify
-from projections.views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.conftest import Clock, count_events
 
 Snapshot = dict[tuple[str, str], list[tuple[Any, ...]]]
@@ -89,6 +89,7 @@ def caught_up(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
     return models
 
 
+@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadModels) -> None:
     step_by_step = snapshot(stepwise)
     assert set(step_by_step) == {(name, key) for name in PROJECTIONS for key in stepwise.tables(name, 1)}
@@ -99,14 +100,17 @@ def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadMode
     assert snapshot(stepwise) == step_by_step
 
 
+@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_leaves_every_projection_at_the_head(stepwise: ReadModels, store: Any) -> None:
     assert set(positions(stepwise).values()) == {count_events(store)}
 
 
+@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_keeps_generation_one(stepwise: ReadModels) -> None:
     assert generations(stepwise) == {name: 1 for name in PROJECTIONS}
 
 
+@pytest.mark.slow  # a catch-up after each command of the demo
 def test_verify_is_ok_after_catching_up_step_by_step(stepwise: ReadModels) -> None:
     result = verify(stepwise)
     assert result["ok"], result["problems"]

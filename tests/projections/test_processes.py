@@ -40,7 +40,7 @@ from ledger.app import Ledger, open_ledger
 from storage.config import Store, resolve
 from projections.reader import Reader
 from projections.runner import ReadModels
-from projections.views import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.children import EXE, NO_EXE, Children, child_env
 from tests.conftest import POSTGRES_URL
 

@@ -18,9 +18,10 @@ from sqlalchemy import update
 from ledger.app import Ledger
 from ledger.demo import script
 from projections import quick
+from projections.bookkeeping import rm_applied
 from projections.reader import Reader
-from projections.runner import ReadModels, rm_applied
-from projections.views import PROJECTIONS
+from projections.registry import PROJECTIONS
+from projections.runner import ReadModels
 from tests.conftest import Clock
 from tests.projections.test_equivalence import extra_steps
 
@@ -34,9 +35,10 @@ def models(ledger: Ledger) -> Any:
 
 
 def test_quick_topics_are_the_projections_own(models: ReadModels) -> None:
-    assert sorted(quick.TOPICS["balances"]) == sorted(models._topics(PROJECTIONS["balances"]))
+    assert sorted(quick.TOPICS["balances"]) == sorted(PROJECTIONS["balances"].topics)
 
 
+@pytest.mark.slow  # the demo one command at a time, many balances after each
 def test_quick_balance_equals_the_readers_after_every_command(ledger: Ledger, clock: Clock,
                                                                models: ReadModels) -> None:
     reader = Reader(models, ledger)

@@ -1,0 +1,256 @@
+"""The claims read model: the review queue and claim summaries.
+
+Tables: claims with their current status, endorsements, decisions, the policy versions, the
+--request-id each claim was submitted with, and a directory of what a reviewer finds claims by
+(a professional's group, a network's name; no person's name: names are personal data, SPEC §9,
+read from the ledger when a claim is shown). Queries: `review_queue`, `claim_list`, `claim`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
+
+from domain.claim import Claim
+from domain.errors import UnknownClaim
+from domain.network import Network
+from domain.policy import Policy
+from domain.professional import Professional
+from ledger.requests import Request
+from projections.decode import value
+from projections.model import (
+    Handler,
+    Page,
+    ReadModel,
+    check_policies,
+    compare,
+    on_policy,
+    policies_table,
+    rows,
+    stamp,
+)
+from projections.units import cents, micros
+
+if TYPE_CHECKING:
+    from projections.replay import Replay
+
+CLAIM_FIELDS = ("kind", "activity_date", "hours", "description", "outcome", "practice_change")
+
+
+def _submitted(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
+    page.new_claims[oid] = page.insert(
+        "claims", claim=oid, professional=s["professional_id"], network=s["network_id"], kind=s["kind"],
+        activity_date=value(s["activity_date"]), hours=str(value(s["hours"])), description=s["description"],
+        outcome=s["outcome"], practice_change=s["practice_change"], status="submitted", cents=None,
+        submitted_us=stamp(s), position=position,
+    )
+
+
+def _endorsed(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
+    page.insert("endorsements", claim=oid, by=s["by"], statement=s["statement"], recorded_us=stamp(s),
+                position=position)
+
+
+def _amended(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
+    changes = {k: (str(value(v)) if k == "hours" else value(v)) for k, v in s["changes"].items()}
+    page.set_claim(oid, status="submitted", **changes)
+    if s["endorsements_cleared"]:
+        page.clear_endorsements(oid)
+    _decision(page, s, oid, position, "amended", changes=",".join(sorted(changes)))
+
+
+def _status(status: str, text_key: str | None = None, sign: int = 0) -> Handler:
+    def handle(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
+        amount = cents(value(s["points"])) if sign else None
+        values: dict[str, Any] = {"status": status}
+        if sign > 0:
+            values["cents"] = amount
+        page.set_claim(oid, **values)
+        _decision(page, s, oid, position, status, text=s.get(text_key) if text_key else None,
+                  cents=amount * sign if amount is not None else None)
+
+    return handle  # type: ignore[return-value]
+
+
+def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, *,
+              text: str | None = None, cents: int | None = None, changes: str | None = None) -> None:
+    page.insert("decisions", claim=oid, decision=decision, by=s["actor"], text=text, cents=cents,
+                changes=changes, recorded_us=stamp(s), position=position)
+
+
+def _request(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+    """The key a claim was submitted with (other commands' keys name no claim of their own)."""
+    if s["command"] == "claim submit":
+        page.insert("keys", claim=s["result"]["claim"].replace("-", ""), request_id=s["request_id"])
+
+
+def _professional(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+    page.insert("directory", role="professional", id=s["professional_id"], name=None, group=s["group"])
+
+
+def _network(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
+    page.insert("directory", role="network", id=s["network_id"], name=s["name"], group=None)
+
+
+class Claims(ReadModel):
+    name = "claims"
+    handlers = {
+        Claim.Submitted: _submitted,
+        Claim.Endorsed: _endorsed,
+        Claim.Amended: _amended,
+        Claim.Withdrawn: _status("withdrawn"),
+        Claim.Approved: _status("approved", "rationale", +1),
+        Claim.Rejected: _status("rejected", "reason"),
+        Claim.Returned: _status("returned", "reason"),
+        Claim.Revoked: _status("revoked", "reason", -1),
+        Policy.Adopted: on_policy,
+        Policy.Cancelled: on_policy,
+        Request.Recorded: _request,
+        Professional.Registered: _professional,
+        Network.Registered: _network,
+    }
+
+    def tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
+        claims = Table(
+            f"rm_claims{suffix}", metadata,
+            Column("claim", String(32), primary_key=True),
+            Column("professional", String(64), nullable=False),
+            Column("network", String(64), nullable=False),
+            Column("kind", String(20), nullable=False),
+            Column("activity_date", Date, nullable=False),
+            Column("hours", String(16), nullable=False),
+            Column("description", Text, nullable=False),
+            Column("outcome", Text, nullable=False),
+            Column("practice_change", Text),
+            Column("status", String(12), nullable=False),
+            Column("cents", BigInteger),
+            Column("submitted_us", BigInteger, nullable=False),
+            Column("position", BigInteger, nullable=False),
+        )
+        Index(f"ix_claims_status{suffix}", claims.c.status, claims.c.submitted_us)
+        endorsements = Table(
+            f"rm_endorsements{suffix}", metadata,
+            Column("claim", String(32), nullable=False),
+            Column("by", String(64), nullable=False),
+            Column("statement", Text, nullable=False),
+            Column("recorded_us", BigInteger, nullable=False),
+            Column("position", BigInteger, nullable=False),
+        )
+        Index(f"ix_endorsements{suffix}", endorsements.c.claim)
+        decisions = Table(
+            f"rm_decisions{suffix}", metadata,
+            Column("claim", String(32), nullable=False),
+            Column("decision", String(12), nullable=False),
+            Column("by", String(64), nullable=False),
+            Column("text", Text),
+            Column("cents", BigInteger),
+            Column("changes", Text),
+            Column("recorded_us", BigInteger, nullable=False),
+            Column("position", BigInteger, nullable=False),
+        )
+        Index(f"ix_decisions{suffix}", decisions.c.claim)
+        policies = policies_table(metadata, f"rm_claim_policies{suffix}")
+        keys = Table(
+            f"rm_claim_keys{suffix}", metadata,
+            Column("claim", String(32), primary_key=True),
+            Column("request_id", Text, nullable=False),
+        )
+        directory = Table(
+            f"rm_claim_directory{suffix}", metadata,
+            Column("role", String(12), primary_key=True),  # professional | network
+            Column("id", String(64), primary_key=True),
+            Column("name", Text),  # a network's name (a professional's: None)
+            Column("group", String(64)),  # a professional's group (a network has several: None)
+        )
+        return {"claims": claims, "endorsements": endorsements, "decisions": decisions, "policies": policies,
+                "keys": keys, "directory": directory}
+
+    def new_page(self, tables: dict[str, Table]) -> Page:
+        return ClaimPage(tables)
+
+    def check(self, conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
+        columns = ("claim", "professional", "network", "kind", "activity_date", "hours", "description", "outcome",
+                   "practice_change", "status", "cents", "submitted_us")
+        stored_claims = Counter(
+            tuple(str(_decimal(v)) if c == "hours" else v for c, v in zip(columns, row))
+            for row in conn.execute(select(*(t["claims"].c[c] for c in columns)))
+        )
+        expected_claims = Counter(
+            (k.hex, c["professional"], c["network"], c["kind"], c["activity_date"], str(_decimal(c["hours"])),
+             c["description"], c["outcome"], c["practice_change"], c["status"],
+             cents(c["points"]) if c["points"] is not None else None, micros(c["submitted_at"]))
+            for k, c in r.claims.items()
+        )
+        return [
+            *compare("claims.claims", stored_claims, expected_claims),
+            *compare("claims.endorsements", rows(conn, t["endorsements"], "claim", "by", "statement", "recorded_us"),
+                     Counter((k.hex, by, statement, micros(at)) for k, by, statement, at in r.endorsements)),
+            *compare("claims.decisions", rows(conn, t["decisions"], "claim", "decision", "by", "text", "cents",
+                                              "changes", "recorded_us"),
+                     Counter((d["claim"].hex, d["decision"], d["by"], d.get("text"),
+                              cents(d["points"]) if "points" in d else None,
+                              ",".join(d["changes"]) if "changes" in d else None, micros(d["recorded_at"]))
+                             for d in r.decisions)),
+            *check_policies("claims.policies", conn, t["policies"], r),
+            *compare("claims.keys", rows(conn, t["keys"], "claim", "request_id"),
+                     Counter((k.hex, key) for k, key in r.requests.items())),
+            *compare("claims.directory", rows(conn, t["directory"], "role", "id", "name", "group"),
+                     Counter([("professional", k, None, v["group"]) for k, v in r.professionals.items()]
+                             + [("network", k, n.name, None) for k, n in r.networks.items()])),
+        ]
+
+
+def _decimal(amount: Any) -> Decimal:
+    return Decimal(amount).normalize()
+
+
+class ClaimPage(Page):
+    def __init__(self, tables: dict[str, Table]):
+        super().__init__(tables)
+        self.new_claims: dict[str, dict[str, Any]] = {}
+        self.deletes["endorsements"] = []
+
+    def set_claim(self, claim: str, **values: Any) -> None:
+        """Set columns of a claim: in its insert row if it is new in this page, else as an update."""
+        row = self.new_claims.get(claim)
+        if row is not None:
+            row.update(values)
+        else:
+            self.updates.setdefault("claims", {}).setdefault(claim, {"key": claim}).update(values)
+
+    def clear_endorsements(self, claim: str) -> None:
+        self.inserts["endorsements"] = [r for r in self.inserts["endorsements"] if r["claim"] != claim]
+        if claim not in self.new_claims:
+            self.deletes["endorsements"].append({"key": claim})
+
+    def _delete_statement(self, table: str) -> Any:
+        endorsements = self.tables["endorsements"]
+        return delete(endorsements).where(endorsements.c.claim == bindparam("key"))
+
+    def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+        claims = self.tables["claims"]
+        # One statement shape for all rows: every settable column, NULL meaning "keep as is"
+        # (no handler ever sets one of them to NULL).
+        settable = ("status", "cents", *CLAIM_FIELDS)
+        values = {c: func.coalesce(bindparam(f"v_{c}", type_=claims.c[c].type), claims.c[c]) for c in settable}
+        statement = update(claims).where(claims.c.claim == bindparam("key")).values(**values)
+        conn.execute(statement, [{"key": r["key"], **{f"v_{c}": r.get(c) for c in settable}} for r in rows])
+
