@@ -6,8 +6,10 @@ import sys
 
 import click
 
-from cli.context import (Group, INSTANT_HELP, Progress, chosen_format, complete_people, emit, example, format_option,
-                         output, session, storage, table, utc, validate)
+from cli.complete import complete_people
+from cli.context import emit, Progress, session, storage, utc, validate
+from cli.help import INSTANT_HELP, example, Group
+from cli.output import chosen_format, format_option, output, table
 from cli.exports import shown
 
 

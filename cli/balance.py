@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (Command, DATE_HELP, INSTANT_HELP, chosen_format, complete_people, example, format_option,
-                         output, session, storage, utc, validate)
+from cli.complete import complete_people
+from cli.context import session, storage, utc, validate
+from cli.help import DATE_HELP, INSTANT_HELP, Command, example
+from cli.output import chosen_format, format_option, output
 
 CSV_COLUMNS = ["professional", "at", "known_at", "figure", "name", "points"]
 

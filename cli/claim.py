@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (DATE_HELP, Group, REQUEST_ID, chosen_format, complete_claims, complete_people, example,
-                         format_option, output, plural, session, storage, table, utc, validate, write)
+from cli.complete import complete_claims, complete_people
+from cli.context import plural, session, storage, utc, validate, write
+from cli.help import DATE_HELP, REQUEST_ID, example, Group
+from cli.output import chosen_format, format_option, output, table
 
 KINDS_HELP = "question | answer | co-construction | facilitation"
 LIST_COLUMNS = ["claim", "request_id", "professional", "professional_name", "network", "network_name", "kind",

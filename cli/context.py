@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -162,23 +161,6 @@ def emit(result: Any, human: str) -> None:
         )
 
 
-def table(rows: list[list[str]], headers: list[str], right: Iterable[str] = ()) -> str:
-    """A plain text table, columns as wide as their widest cell, the columns named in `right`
-    (numbers) right-aligned; a control character or line break in a cell is shown as its escape
-    (SPEC §8: tables never print control characters)."""
-    from cli.exports import shown
-
-    if not rows:
-        return ""
-    cells = [headers] + [[shown(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    aligned = [h in set(right) for h in headers]
-    lines = ["  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, aligned)).rstrip()
-             for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def utc(instant: Any) -> str:
     """An instant (a datetime or its ISO text) in UTC, to the microsecond when it has a fraction,
     written with a Z: two instants a fraction of a second apart never look the same."""
@@ -191,44 +173,6 @@ def utc(instant: Any) -> str:
 def plural(count: Any, noun: str) -> str:
     """`1 point`, `2.5 points`, `0 endorsements`."""
     return f"{count} {noun}" + ("" if str(count).lstrip("-") == "1" else "s")
-
-
-# --- every read's --format (SPEC §8) -------------------------------------------------------
-
-
-def format_option(*choices: str, extra: str = "") -> Callable[[Callable], Callable]:
-    """`--format table|json|csv` (and any more `choices`); --json is the global shorthand for json."""
-    formats = ("table", "json", "csv", *choices)
-    return click.option("--format", "fmt", type=click.Choice(formats), default=None,
-                        help=f"Output: table (default), json (as the global --json), csv for a spreadsheet{extra}.")
-
-
-def chosen_format(fmt: str | None) -> str:
-    """The format asked for: --format, else json under the global --json, else table. Both at once
-    only when they agree (exit 2 otherwise)."""
-    from ledger.errors import InvalidInput
-
-    if session().json and fmt not in (None, "json"):
-        raise InvalidInput(f"Invalid input: --json asks for JSON but --format asks for {fmt}; give one of them.")
-    return fmt or ("json" if session().json else "table")
-
-
-def output(result: dict, fmt: str, human: Callable[[], str], columns: list[str],
-           rows: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
-    """`result` in the chosen format: JSON, CSV (`columns` of `rows()`, formulas neutralised), or the table
-    `human()`; a read model that is behind says so on stderr either way."""
-    from cli.exports import write_csv
-
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        write_csv(sys.stdout, columns, rows())
-    else:
-        click.echo(human())
-    behind = result.get("behind")
-    if behind and fmt != "json":
-        click.echo(f"Note: these figures are {plural(behind['events'], 'event')} behind the ledger (as of event "
-                   f"{behind['position']} of {behind['head']}): a catch-up or rebuild is running elsewhere.", err=True)
 
 
 # --- progress of long work ------------------------------------------------------------------
@@ -284,99 +228,6 @@ class Progress:
         click.echo(f"{what} {count:,} {self.unit} in {seconds:.1f} s ({count / seconds:,.0f} {self.unit}/s).", err=True)
 
 
-# --- shell completion of ids ----------------------------------------------------------------
-
-
-def complete_claims(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Request ids of claims (then claim ids) starting with `incomplete`, from the claims read model."""
-    def query(conn: Any, t: dict) -> list[str]:
-        from sqlalchemy import select
-
-        keys, claims = t["keys"], t["claims"]
-        found = [r for (r,) in conn.execute(select(keys.c.request_id).where(keys.c.request_id.startswith(
-            incomplete, autoescape=True)).order_by(keys.c.request_id).limit(200))]
-        if len(incomplete) >= 8 and not found:  # an id: as the tables print it, with its dashes
-            prefix = incomplete.replace("-", "")
-            found = [f"{c[:8]}-{c[8:12]}-{c[12:16]}-{c[16:20]}-{c[20:]}" for (c,) in conn.execute(
-                select(claims.c.claim).where(claims.c.claim.startswith(prefix, autoescape=True)).limit(200))]
-        return found
-
-    return _complete(ctx, query)
-
-
-def complete_people(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Registered professionals' ids starting with `incomplete`."""
-    def query(conn: Any, t: dict) -> list[str]:
-        from sqlalchemy import select
-
-        names = t["directory"]
-        return [i for (i,) in conn.execute(select(names.c.id).where(names.c.role == "professional").where(
-            names.c.id.startswith(incomplete, autoescape=True)).order_by(names.c.id).limit(200))]
-
-    return _complete(ctx, query)
-
-
-def _complete(ctx: click.Context, query: Callable[[Any, dict], list[str]]) -> list[str]:
-    """`query` over the claims read model as it stands (no catch-up: completing writes nothing), or
-    nothing at all when the store cannot be read: a completion never prints an error."""
-    try:
-        root = ctx.find_root()
-        db = root.params.get("db") or os.environ.get("STUDYLEDGER_DB")
-        completing = Session(db=db, json=False)
-        try:
-            models = completing.read_models()
-            generation = models.state()["claims"][0]
-            with models.engine.connect() as conn:
-                return query(conn, models.tables("claims", generation))
-        finally:
-            completing.close()
-    except Exception:  # noqa: BLE001 - no store, no read model, no permission: nothing to offer
-        if os.environ.get("STUDYLEDGER_DEBUG"):
-            raise
-        return []
-
-
-# --- help ----------------------------------------------------------------------------------
-
-
-def example(*lines: str) -> str:
-    """An epilog for --help: the example lines as written (click does not rewrap them)."""
-    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in lines)
-
-
-DATE_HELP = "DATE is YYYY-MM-DD."
-INSTANT_HELP = ("INSTANT is ISO 8601 with a time zone (2026-01-15T09:00:00Z, 2026-01-15T10:00:00+01:00) "
-                "or a date YYYY-MM-DD, meaning the end of that day in UTC.")
-
-
-class Command(click.Command):
-    """A command whose one-line summary in its group's listing is its whole first sentence (click's
-    default cuts it to the terminal's width with '...')."""
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        return _first_sentence(self, limit)
-
-
-class Group(click.Group):
-    """A group of `Command`s, listed by whole first sentences too."""
-
-    command_class = Command
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        return _first_sentence(self, limit)
-
-
-Group.group_class = Group
-
-
-def _first_sentence(command: click.Command, limit: int) -> str:
-    if command.short_help:
-        return command.short_help
-    words = " ".join((command.help or "").split("\n\n")[0].split())
-    end = words.find(". ")
-    return words[: end + 1] if end >= 0 else words
-
-
 def printable(message: str) -> str:
     """`message` as one printable line: a control or format character, a line break or an invalid
     code point that came from the input (a click message quotes arguments as given) is shown as
@@ -398,8 +249,3 @@ def fail(message: str, exit_code: int, code: str, rule: str | None = None, as_js
     else:
         click.echo(message, err=True)
     sys.stderr.flush()
-
-
-REQUEST_ID = click.option(
-    "--request-id", metavar="KEY", help="Idempotency key: repeating the command with it writes nothing."
-)

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from cli.context import DATE_HELP, INSTANT_HELP, REQUEST_ID, Group, command_from, emit, example, session, storage, validate
+from cli.context import command_from, emit, session, storage, validate
+from cli.help import DATE_HELP, INSTANT_HELP, REQUEST_ID, example, Group
 from cli.keys import KEY_FILE
 
 

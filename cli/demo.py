@@ -6,7 +6,8 @@ import click
 
 from typing import Any
 
-from cli.context import Command, emit, example, session, storage, utc
+from cli.context import emit, session, storage, utc
+from cli.help import Command, example
 
 EXPLORE = """
 Explore further (add --json for machine output):

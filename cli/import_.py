@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from cli.context import Command, Progress, emit, example, session, storage
+from cli.context import emit, Progress, session, storage
+from cli.help import Command, example
 
 
 class _File(click.Path):

@@ -2,7 +2,8 @@
 
 import click
 
-from cli.context import Command, emit, example, session, storage
+from cli.context import emit, session, storage
+from cli.help import Command, example
 
 
 @click.command("init", cls=Command, epilog=example(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (REQUEST_ID, Group, chosen_format, command_from, emit, example, format_option, output, session,
-                         storage, table)
+from cli.context import command_from, emit, session, storage
+from cli.help import REQUEST_ID, example, Group
+from cli.output import chosen_format, format_option, output, table
 
 KEY_FILE = click.option(
     "--key-file", envvar="STUDYLEDGER_SIGNING_KEY", metavar="PATH", default="studyledger-signing.key",

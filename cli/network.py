@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from cli.context import (DATE_HELP, INSTANT_HELP, REQUEST_ID, Group, chosen_format, example, format_option, output,
-                         session, storage, table, utc, validate, write)
+from cli.context import session, storage, utc, validate, write
+from cli.help import DATE_HELP, INSTANT_HELP, REQUEST_ID, example, Group
+from cli.output import chosen_format, format_option, output, table
 
 
 @click.group("network", cls=Group)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (DATE_HELP, Group, chosen_format, example, format_option, output, session, storage, validate,
-                         write)
+from cli.context import session, storage, validate, write
+from cli.help import DATE_HELP, example, Group
+from cli.output import chosen_format, format_option, output
 
 
 @click.group("policy", cls=Group)

@@ -2,7 +2,8 @@
 
 import click
 
-from cli.context import DATE_HELP, REQUEST_ID, Group, example, write
+from cli.context import write
+from cli.help import DATE_HELP, REQUEST_ID, example, Group
 
 
 

@@ -9,7 +9,9 @@ import threading
 
 import click
 
-from cli.context import Group, Progress, chosen_format, emit, example, format_option, output, session, storage, table
+from cli.context import emit, Progress, session, storage
+from cli.help import example, Group
+from cli.output import chosen_format, format_option, output, table
 
 
 @click.group("projections", cls=Group)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli.context import (Group, REQUEST_ID, chosen_format, complete_claims, example, format_option, output, plural,
-                         session, storage, table, utc, validate, write)
+from cli.complete import complete_claims
+from cli.context import plural, session, storage, utc, validate, write
+from cli.help import REQUEST_ID, example, Group
+from cli.output import chosen_format, format_option, output, table
 
 REVIEWER = click.option("--reviewer", required=True, metavar="ID", help="The deciding reviewer.")
 REASON = click.option("--reason", required=True, metavar="TEXT", help="Why; the claimant reads it.")

@@ -15,11 +15,7 @@ from eventsourcing.domain import event
 
 from domain.base import ACTING, LedgerAggregate
 from domain.errors import (
-    ActivityBeforeRegistration,
-    ActivityDateInFuture,
     AlreadyEndorsed,
-    ClaimantDeregistered,
-    ClaimantMustBeNetworkMember,
     ClaimantNoLongerEligible,
     ClaimNotAwaitingDecision,
     ClaimNotChangeable,
@@ -27,17 +23,20 @@ from domain.errors import (
     EndorserMustBeNetworkMember,
     EndorserMustBeRegistered,
     EndorserMustNotBeClaimant,
-    NotEnoughEndorsements,
-    NotEnoughValidEndorsements,
     OnlyApprovedClaimCanBeRevoked,
     OnlyClaimantMayChangeClaim,
-    PointsOutOfRange,
     RationaleRequired,
-    ReasonRequired,
     ReviewerEndorsedBefore,
     ReviewerMustNotBeClaimant,
     ReviewerMustNotHaveEndorsed,
     RevokerMustNotBeClaimant,
+)
+from domain.claim_rules import (
+    check_activity,
+    check_endorsements,
+    eligibility_problem,
+    points_within_cap,
+    require_reason,
 )
 from domain.membership import Membership
 from domain.network import Network
@@ -54,61 +53,9 @@ from domain.values import (
     REVOKED,
     SUBMITTED,
     WITHDRAWN,
-    format_points,
 )
 
 CHANGEABLE = (SUBMITTED, RETURNED)
-
-
-def check_activity(
-    claimant: Professional, network: Network, membership: Membership | None, activity_date: date, today: date
-) -> None:
-    """Rule 2: the activity date, the claimant's registration and membership, the network."""
-    if activity_date > today:
-        raise ActivityDateInFuture(f"the activity date {activity_date} is after today, {today}")
-    if activity_date < claimant.registered_on:
-        raise ActivityBeforeRegistration(
-            f"the activity date {activity_date} is before {claimant.professional_id} "
-            f"registered on {claimant.registered_on}"
-        )
-    if claimant.deregistered_on is not None and (
-        activity_date > claimant.deregistered_on or today > claimant.deregistered_on
-    ):
-        raise ClaimantDeregistered(
-            f"{claimant.professional_id} was deregistered on {claimant.deregistered_on}"
-        )
-    network.check_open_on(activity_date)
-    if membership is None or not membership.covers(activity_date):
-        raise ClaimantMustBeNetworkMember(
-            f"{claimant.professional_id} was not a member of {network.network_id} on {activity_date}"
-        )
-
-
-def eligibility_problem(
-    claimant: Professional, network: Network, membership: Membership | None, activity_date: date
-) -> str | None:
-    """Rule 10 for the claimant: what no longer holds of rule 2 for a recorded claim, as known now."""
-    who = claimant.professional_id
-    if activity_date < claimant.registered_on:
-        return f"{who} registered only on {claimant.registered_on}"
-    if claimant.deregistered_on is not None and activity_date > claimant.deregistered_on:
-        return f"{who} was deregistered on {claimant.deregistered_on}"
-    if not network.open_on(activity_date):
-        return f"network {network.network_id} was not open on {activity_date}"
-    if membership is None or not membership.covers(activity_date):
-        return f"{who} was not a member of {network.network_id} on {activity_date}"
-    return None
-
-
-def endorsement_problem(endorser: Professional | None, membership: Membership | None, activity_date: date) -> str | None:
-    """Rule 10 for one endorser: what no longer holds of rule 3, as known now."""
-    if endorser is None:
-        return "is not a registered professional"
-    if not endorser.active_on(activity_date):
-        return f"was not registered on {activity_date}"
-    if membership is None or not membership.covers(activity_date):
-        return f"was not a member of the network on {activity_date}"
-    return None
 
 
 class Claim(LedgerAggregate):
@@ -294,31 +241,8 @@ class Claim(LedgerAggregate):
         problem = eligibility_problem(claimant, network, membership, self.activity_date)
         if problem is not None:
             raise ClaimantNoLongerEligible(f"claim {self.id} no longer stands: {problem}")
-        if len(self.endorsements) < policy.min_endorsements:
-            raise NotEnoughEndorsements(
-                f"claim {self.id} has {_count(len(self.endorsements), 'endorsement')}; "
-                f"approval needs at least {policy.min_endorsements}"
-            )
-        uncounted = {
-            e["by"]: why for e in self.endorsements
-            if (why := endorsement_problem(*endorsers.get(e["by"], (None, None)), self.activity_date)) is not None
-        }
-        counted = len(self.endorsements) - len(uncounted)
-        if counted < policy.min_endorsements:
-            raise NotEnoughValidEndorsements(
-                f"claim {self.id} has {_count(counted, 'endorsement')} that still count"
-                f" ({'; '.join(f'{by} {why}' for by, why in sorted(uncounted.items()))}); "
-                f"approval needs at least {policy.min_endorsements}"
-            )
-        if points_awarded is None:
-            points_awarded = policy.suggested_points(self.kind, self.hours)
-        cap = policy.cap(self.kind)
-        if not Decimal(0) < points_awarded <= cap:
-            raise PointsOutOfRange(
-                f"{format_points(points_awarded)} point{'' if points_awarded == 1 else 's'} is more than {format_points(cap)}, the cap for one "
-                f"claim of kind {self.kind}" if points_awarded > cap else
-                f"an approval awards more than 0 points, not {format_points(points_awarded)}"
-            )
+        check_endorsements(f"claim {self.id}", self.endorsements, endorsers, self.activity_date, policy)
+        points_awarded = points_within_cap(self.kind, self.hours, points_awarded, policy)
         if not rationale.strip():
             raise RationaleRequired("an approval needs a rationale")
         self._approved(*self._posting_keys(), points_awarded, rationale)
@@ -337,7 +261,7 @@ class Claim(LedgerAggregate):
 
     def reject(self, *, reviewer: Reviewer, reason: str, today: date) -> None:
         self._check_may_decide(reviewer, today)
-        _require_reason(reason, "rejecting")
+        require_reason(reason, "rejecting")
         self._rejected(reason)
 
     @event("Rejected")
@@ -346,7 +270,7 @@ class Claim(LedgerAggregate):
 
     def return_to_claimant(self, *, reviewer: Reviewer, reason: str, today: date) -> None:
         self._check_may_decide(reviewer, today)
-        _require_reason(reason, "returning")
+        require_reason(reason, "returning")
         self._returned(reason)
 
     @event("Returned")
@@ -361,7 +285,7 @@ class Claim(LedgerAggregate):
         if who == self.professional_id:
             raise RevokerMustNotBeClaimant(f"reviewer {who} is the claimant of claim {self.id}")
         self._check_never_endorsed(who)
-        _require_reason(reason, "revoking")
+        require_reason(reason, "revoking")
         assert self.points_awarded is not None
         self._revoked(*self._posting_keys(), self.points_awarded, reason)
 
@@ -371,12 +295,3 @@ class Claim(LedgerAggregate):
         points: Decimal, reason: str, actor: str = ACTING, os_user: str = ACTING,
     ) -> None:
         self.status = REVOKED
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _require_reason(reason: str, verb: str) -> None:
-    if not reason.strip():
-        raise ReasonRequired(f"{verb} a claim needs a reason")

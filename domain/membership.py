@@ -52,7 +52,8 @@ class Membership(LedgerAggregate):
 
     @event("Joined")
     def __init__(
-        self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING, tracks_claims: bool = False
+        self, network_id: str, professional_id: str, on: date,
+        actor: str = ACTING, os_user: str = ACTING, tracks_claims: bool = False
     ) -> None:
         self.network_id = network_id
         self.professional_id = professional_id
@@ -93,7 +94,9 @@ class Membership(LedgerAggregate):
         self._rejoined(self.network_id, self.professional_id, on)
 
     @event("Rejoined")
-    def _rejoined(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
+    def _rejoined(
+        self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING
+    ) -> None:
         self.intervals.append([on, None])
         self.ended_by = None
 
@@ -118,7 +121,9 @@ class Membership(LedgerAggregate):
         self._left(self.network_id, self.professional_id, on)
 
     @event("Left")
-    def _left(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
+    def _left(
+        self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING
+    ) -> None:
         self.intervals[-1][1] = on
         self.ended_by = LEFT
 
@@ -139,7 +144,9 @@ class Membership(LedgerAggregate):
         self._leave_cancelled(self.network_id, self.professional_id, left_on)
 
     @event("LeaveCancelled")
-    def _leave_cancelled(self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
+    def _leave_cancelled(
+        self, network_id: str, professional_id: str, on: date, actor: str = ACTING, os_user: str = ACTING
+    ) -> None:
         self.intervals[-1][1] = None
         self.ended_by = None
 
@@ -159,7 +166,8 @@ class Membership(LedgerAggregate):
 
     @event("Ended")
     def _ended(
-        self, network_id: str, professional_id: str, on: date, previous: list, actor: str = ACTING, os_user: str = ACTING
+        self, network_id: str, professional_id: str, on: date, previous: list,
+        actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.intervals = [[start, on if end is None or end > on else end] for start, end in previous if start < on]
         self.ended_by = DEREGISTERED
@@ -180,7 +188,8 @@ class Membership(LedgerAggregate):
 
     @event("Restored")
     def _restored(
-        self, network_id: str, professional_id: str, on: date, previous: list, changes: list, actor: str = ACTING, os_user: str = ACTING
+        self, network_id: str, professional_id: str, on: date, previous: list, changes: list,
+        actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.intervals = [list(i) for i in previous]
         self.ended_by = LEFT if previous[-1][1] is not None else None

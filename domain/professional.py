@@ -25,7 +25,8 @@ class Professional(LedgerAggregate):
 
     @event("Registered")
     def __init__(
-        self, professional_id: str, name: str, group: str, registered_on: date, actor: str = ACTING, os_user: str = ACTING,
+        self, professional_id: str, name: str, group: str, registered_on: date,
+        actor: str = ACTING, os_user: str = ACTING,
         tracks_networks: bool = False,
     ) -> None:
         self.professional_id = professional_id
@@ -73,7 +74,9 @@ class Professional(LedgerAggregate):
         self._reinstated(self.professional_id, self.deregistered_on)
 
     @event("Reinstated")
-    def _reinstated(self, professional_id: str, deregistered_on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
+    def _reinstated(
+        self, professional_id: str, deregistered_on: date, actor: str = ACTING, os_user: str = ACTING
+    ) -> None:
         self.deregistered_on = None
 
     def note_network(self, network_id: str) -> None:

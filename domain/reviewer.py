@@ -24,7 +24,8 @@ class Reviewer(LedgerAggregate):
 
     @event("Appointed")
     def __init__(
-        self, reviewer_id: str, name: str, appointed_on: date, actor: str = ACTING, os_user: str = ACTING, tracks_decisions: bool = False
+        self, reviewer_id: str, name: str, appointed_on: date,
+        actor: str = ACTING, os_user: str = ACTING, tracks_decisions: bool = False
     ) -> None:
         self.reviewer_id = reviewer_id
         self.name = name

@@ -61,7 +61,9 @@ class SigningKeys(LedgerAggregate):
         self._rotated(public_key, self.current["public_key"], at)
 
     @event("Rotated")
-    def _rotated(self, public_key: str, retired_key: str, at: datetime, actor: str = ACTING, os_user: str = ACTING) -> None:
+    def _rotated(
+        self, public_key: str, retired_key: str, at: datetime, actor: str = ACTING, os_user: str = ACTING
+    ) -> None:
         self.keys[-1]["valid_until"] = at
         self.keys.append({"public_key": public_key, "valid_from": at, "valid_until": None})
 

@@ -79,7 +79,7 @@ class Ledger(Application):
         self.clock = clock
         self.os_user = os_user or current_os_user()
         self._now = clock()
-        self._pending_request: tuple[Command, str] | None = None  # while handling one with a --request-id: it, its digest
+        self._pending_request: tuple[Command, str] | None = None  # handling one with a --request-id: it, its digest
         env = dict(store.settings)
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)

@@ -106,7 +106,8 @@ def reinstate_professional(c: ReinstateProfessional, ledger: Ledger) -> dict:
     restored = [m for m in ledger.memberships_of(professional) if m.ended_by == DEREGISTERED]
     for membership in restored:
         membership.restore()
-    result = {"professional": c.id, "status": "reinstated", "memberships_restored": sorted(m.network_id for m in restored)}
+    result = {"professional": c.id, "status": "reinstated",
+              "memberships_restored": sorted(m.network_id for m in restored)}
     return ledger.commit(result, professional, *restored)
 
 
