@@ -174,7 +174,12 @@ class PostgresLog(EventLog):
 
     @contextmanager
     def listen(self, tick: float) -> Iterator[Callable[[], bool]]:
-        """LISTEN on the channel the recorder NOTIFYs in every transaction that inserts events."""
+        """LISTEN on the channel the recorder NOTIFYs in every transaction that inserts events.
+
+        Kept rather than the library's `recorder.subscribe()`: that runs a thread which reads and
+        hands over every new event, and stops for good when its connection drops (the library's
+        issue #305); the worker needs only a wake-up (its catch-up reads the pages itself, in the
+        page's transaction), and looks at the log every interval anyway."""
         with connect(self.store) as conn:
             conn.execute(SQL("LISTEN {}").format(Identifier(self.recorder.channel_name)))
 
