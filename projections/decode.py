@@ -56,8 +56,3 @@ def value(item: Any) -> Any:
     if type(item) is dict and "_type_" in item:
         return _TAGS[item["_type_"]](item["_data_"])
     return item
-
-
-def event_name(topic: str) -> str:
-    """`domain.claim:Claim.Approved` → `Claim.Approved`."""
-    return topic.rpartition(":")[2]

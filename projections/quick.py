@@ -32,11 +32,11 @@ PENDING_MAX = 200  # events not applied yet that a quick read looks through; bey
 # The stored topics the balances read model applies. It derives them from its handlers' event classes;
 # written out here because importing those classes imports the library, which a quick read avoids.
 # A test keeps the two equal (tests/projections/test_quick.py).
+NETWORK_REGISTERED = "domain.network:Network.Registered"
+POLICY_VERSIONS = ("domain.policy:Policy.Adopted", "domain.policy:Policy.Cancelled")
 TOPICS = {
-    "balances": (
-        "domain.claim:Claim.Approved", "domain.claim:Claim.Revoked", "domain.professional:Professional.Registered",
-        "domain.network:Network.Registered", "domain.policy:Policy.Adopted", "domain.policy:Policy.Cancelled",
-    ),
+    "balances": ("domain.claim:Claim.Approved", "domain.claim:Claim.Revoked",
+                 "domain.professional:Professional.Registered", NETWORK_REGISTERED, *POLICY_VERSIONS),
 }
 
 
@@ -57,10 +57,10 @@ def balance(store: Store, professional: str, at: date | None = None, known_at: d
         # claims' decisions), a policy version (everyone's), or the registration of a network
         # whose themes the answer counts (checked below, once those networks are known).
         networks = set()
-        for name, state in pending:
-            if name.startswith("Policy.") or state.get("professional_id") == professional:
+        for topic, state in pending:
+            if topic in POLICY_VERSIONS or state.get("professional_id") == professional:
                 return None
-            if name == "Network.Registered":
+            if topic == NETWORK_REGISTERED:
                 networks.add(state["network_id"])
         result = _balance(read, f"_g{generation}", professional, at, known_at)
         if result is None or networks.intersection(result["by_network"]):
@@ -94,7 +94,7 @@ def _balance(read: QuickRead, suffix: str, professional: str, at: date, known_at
 
 
 def _current(read: QuickRead, name: str) -> tuple[int, list[tuple[str, dict[str, Any]]]] | None:
-    """The read model's generation and the events after its position that it applies (name, raw state),
+    """The read model's generation and the events after its position that it applies (topic, raw state),
     if its bookkeeping is sound and those are few; else None."""
     row = read.bookkeeping(name)
     if row is None:
@@ -105,10 +105,10 @@ def _current(read: QuickRead, name: str) -> tuple[int, list[tuple[str, dict[str,
         return None  # the usual path says what is wrong
     pending: list[tuple[str, dict[str, Any]]] = []
     if position < head:
-        from projections.decode import event_name, raw_state
+        from projections.decode import raw_state
 
         rows = read.pending(position, TOPICS[name], PENDING_MAX + 1)
         if len(rows) > PENDING_MAX:
             return None  # many events to apply: the usual path catches up
-        pending = [(event_name(topic), raw_state(state)) for topic, state in rows]
+        pending = [(topic, raw_state(state)) for topic, state in rows]
     return generation, pending
