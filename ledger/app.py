@@ -9,11 +9,12 @@ record, if any.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -28,18 +29,27 @@ from domain.network import Network
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.professional import Professional
 from domain.reviewer import Reviewer
-from ledger.commands import COMMANDS, Command, carry_out
-from ledger.commands.claims import SubmitClaim
 from ledger.requests import Request, fingerprint, replayed
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
 from storage.eventlog import event_log, prepare
 
+if TYPE_CHECKING:
+    from ledger.commands import Command
+
 A = TypeVar("A", bound=Aggregate)
 
-# A write command by its class's name in snake case (SubmitClaim → submit_claim), for `Ledger.__getattr__`.
-BY_NAME = {"".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_"): cls
-           for cls in COMMANDS.values()}
+# The commands (and their schemas, marshmallow) are imported when the first one is handled: a read
+# that opens the ledger does without them.
+
+
+@functools.cache
+def by_name() -> dict[str, type[Command]]:
+    """Every write command by its class's name in snake case (SubmitClaim → submit_claim)."""
+    from ledger.commands import COMMANDS
+
+    return {"".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_"): cls
+            for cls in COMMANDS.values()}
 
 
 class DateAsISO(Transcoding):
@@ -94,6 +104,8 @@ class Ledger(Application):
 
     def handle(self, command: Command) -> dict:
         """Carry out a write command, at the clock's instant and as its actor; once per --request-id."""
+        from ledger.commands import carry_out
+
         now = self.clock()
         assert now.tzinfo is not None, "the clock gives timezone-aware instants"
         with recording_at(now), acting_as(command.actor, self.os_user):
@@ -112,12 +124,14 @@ class Ledger(Application):
 
     def run(self, path: str, values: dict[str, Any]) -> dict:
         """Carry out the write command at `path` (such as "claim submit") with these typed values."""
+        from ledger.commands import COMMANDS
+
         return self.handle(COMMANDS[path](**values))
 
     def __getattr__(self, name: str) -> Any:
         """A write command by name, for scripts and tests: `ledger.submit_claim(**values)` is
         `ledger.handle(SubmitClaim(**values))`."""
-        cls = BY_NAME.get(name)
+        cls = by_name().get(name) if not name.startswith("_") else None
         if cls is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return lambda **values: self.handle(cls(**values))
@@ -224,6 +238,8 @@ class Ledger(Application):
         found = aggregate if isinstance(aggregate, Claim) else None  # another aggregate's id is no claim
         if found is None:
             request = self.find(Request, Request.create_id(ref))
+            from ledger.commands.claims import SubmitClaim
+
             if request is not None and request.command == SubmitClaim.path:
                 found = self.find(Claim, UUID(request.result["claim"]))
         if found is None:

@@ -20,7 +20,6 @@ from domain.credential import Credential
 from domain.errors import UnknownProfessional
 from domain.signing_key import KeysAlreadyInitialised, NoSigningKey, SigningKeys
 from ledger.commands.base import Command, CommandSchema, carry_out, command
-from ledger.credentials import dataintegrity, keyfile, multibase, openbadge
 from ledger.fields import Day, Identifier, Instant, KeyFile, Text
 from ledger.keys import FACTS, DEFAULT_ISSUER_NAME, KeyFileNotCurrent, ProfessionalErased, key_json, signing_keys
 
@@ -70,6 +69,8 @@ class IssueCredential(Command):
 
 @carry_out.register(InitKeys)
 def init_keys(c: InitKeys, ledger: Ledger) -> dict:
+    from ledger.credentials import keyfile  # the signing machinery only when signing: not on every command
+
     if signing_keys(ledger) is not None:
         raise KeysAlreadyInitialised("the register has a signing key already; use 'studyledger keys rotate'")
     with keyfile.new_key_file(Path(c.key_file), replace=False) as (_, public_key):
@@ -83,6 +84,8 @@ def init_keys(c: InitKeys, ledger: Ledger) -> dict:
 
 @carry_out.register(RotateKeys)
 def rotate_keys(c: RotateKeys, ledger: Ledger) -> dict:
+    from ledger.credentials import keyfile
+
     keys = signing_keys(ledger)
     if keys is None:
         raise NoSigningKey("the register has no signing key yet; use 'studyledger keys init'")
@@ -95,6 +98,8 @@ def rotate_keys(c: RotateKeys, ledger: Ledger) -> dict:
 
 @carry_out.register(IssueCredential)
 def issue_credential(c: IssueCredential, ledger: Ledger) -> dict:
+    from ledger.credentials import dataintegrity, keyfile, multibase, openbadge
+
     professional, key_file = c.professional, c.key_file
     found = ledger.professional(professional)  # rule 1: unknown professionals get nothing
     if getattr(found, "erased", False) or getattr(found, "erased_on", None) is not None:
