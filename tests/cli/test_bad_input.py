@@ -105,6 +105,12 @@ CASES = [
     pytest.param(["claim", "amend", "c-1", "--by", "R-1"],
                  "Invalid input: an amendment needs at least one of --kind, --on, --hours, --description, "
                  "--outcome, --practice-change.", id="amend-nothing"),
+    pytest.param(["projections", "catch-up", "balance"],
+                 "There is no projection 'balance'; the projections are balances, memberships, claims.",
+                 id="projection-unknown"),
+    pytest.param(["projections", "rebuild", "balance"],
+                 "There is no projection 'balance'; the projections are balances, memberships, claims.",
+                 id="projection-unknown-rebuild"),
 ]
 
 # The same commands with good input: each of them succeeds and writes.
