@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, validates_schema
 
 from domain.claim import Claim
 from domain.values import MAX_HOURS
@@ -31,22 +31,23 @@ class ClaimSubmitSchema(CommandSchema):
     practice_change = Text(load_default=None)
 
 
-class ClaimRefSchema(CommandSchema):
-    """A command on one claim: its id, or the --request-id it was submitted with."""
+class ClaimRefSchema(Schema):
+    """The claim a command is about: its id, or the --request-id it was submitted with. Mixed in after
+    CommandSchema, so that CLAIM comes first in the options and their error messages, as it always has."""
 
     claim = Key(required=True)
 
 
-class ClaimEndorseSchema(ClaimRefSchema):
+class ClaimEndorseSchema(CommandSchema, ClaimRefSchema):
     by = Identifier(required=True)
     statement = Text(required=True)
 
 
-class ClaimWithdrawSchema(ClaimRefSchema):
+class ClaimWithdrawSchema(CommandSchema, ClaimRefSchema):
     by = Identifier(required=True)
 
 
-class ClaimAmendSchema(ClaimRefSchema):
+class ClaimAmendSchema(CommandSchema, ClaimRefSchema):
     by = Identifier(required=True)
     kind = Kind(load_default=None)
     on = Day(load_default=None)

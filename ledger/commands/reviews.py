@@ -10,7 +10,7 @@ from domain.claim import Claim
 from domain.professional import Professional
 from domain.reviewer import Reviewer
 from domain.values import format_points
-from ledger.commands.base import Command, carry_out, command
+from ledger.commands.base import Command, CommandSchema, carry_out, command
 from ledger.commands.claims import ClaimRefSchema
 from ledger.fields import Amount, Identifier, Text
 
@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class ReviewApproveSchema(ClaimRefSchema):
+class ReviewApproveSchema(CommandSchema, ClaimRefSchema):
     reviewer = Identifier(required=True)
     points = Amount(load_default=None)
     rationale = Text(required=True)
 
 
-class ReviewDecisionSchema(ClaimRefSchema):
+class ReviewDecisionSchema(CommandSchema, ClaimRefSchema):
     reviewer = Identifier(required=True)
     reason = Text(required=True)
 
