@@ -1,6 +1,7 @@
 """The application: carries out the register's commands on the event store.
 
-`ledger.app.Ledger` loads aggregates, calls their command methods and saves what changed in
-one transaction; `ledger.schemas` validates every input; `ledger.importer` applies JSON Lines
-all-or-nothing. Where and how the events are stored is the `storage` package's.
+`ledger.app.Ledger.handle` carries out one command of `ledger.commands` (each declared there once:
+its options, the schema that validates them, its handler): it loads aggregates, calls their
+command methods and saves what changed in one transaction (`ledger.unit_of_work`);
+`ledger.importer` applies JSON Lines all-or-nothing through the same commands. Where and how the events are stored is the `storage` package's.
 """
