@@ -1,8 +1,14 @@
-"""Shared fixtures: a store on every engine, a controllable clock, and the CLI runner.
+"""Shared fixtures: a store on every engine, a controllable clock, and the CLI runner; the markers.
 
 `store` is parametrised over SQLite (a file in the test's temporary folder) and PostgreSQL
 (a schema of its own in the database named by STUDYLEDGER_TEST_POSTGRES_URL, dropped after
 the test). Without that variable the PostgreSQL half is skipped with the reason.
+
+Markers (registered in pyproject.toml): a test is marked `processes` when it starts child
+processes, `postgres` when it needs the server (the PostgreSQL half of `store` is, by its
+parameter), `slow` when it is a long in-process run; every test with none of these three is
+`unit` (given below, at collection). A `postgres` test is skipped, with the reason, when
+STUDYLEDGER_TEST_POSTGRES_URL is not set.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +32,24 @@ from ledger.app import Ledger, open_ledger
 from storage.config import Store, resolve
 
 POSTGRES_URL = os.environ.get("STUDYLEDGER_TEST_POSTGRES_URL")
+NO_POSTGRES = "PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+NOT_UNIT = ("processes", "postgres", "slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests' temporary folders (their SQLite stores) in memory where there is a tmpfs, unless
+    # TMPDIR says where: on a disk, SQLite's fsync at every commit is most of an in-process test's time.
+    if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        tempfile.tempdir = "/dev/shm"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in NOT_UNIT):
+            item.add_marker(pytest.mark.unit)
+        elif item.get_closest_marker("postgres") and not POSTGRES_URL:
+            item.add_marker(pytest.mark.skip(reason=NO_POSTGRES))
 
 
 @dataclass
@@ -51,14 +78,13 @@ def _drop_schema(url: str, schema: str) -> None:
         connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     """A `--db` URL of a store no other test uses."""
     if request.param == "sqlite":
         yield str(tmp_path / "ledger.db")
         return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    assert POSTGRES_URL
     schema = "t_" + uuid.uuid4().hex[:12]
     separator = "&" if "?" in POSTGRES_URL else "?"
     yield f"{POSTGRES_URL}{separator}schema={schema}"
@@ -73,7 +99,7 @@ def store(db_url: str) -> Store:
 @pytest.fixture
 def children() -> Any:
     """Long-running `studyledger` children of the test, all killed when it ends."""
-    from tests.children import Children
+    from tests.support.children import Children
 
     kids = Children()
     try:
@@ -88,8 +114,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(store: Store, clock: Clock) -> Any:
+def ledger(store: Store, clock: Clock, request: pytest.FixtureRequest) -> Any:
     """An initialised, empty ledger on `store`, on the test's clock."""
+    if "run" in request.fixturenames:  # `run` inits the store: the copy of an init'd one will do for both
+        request.getfixturevalue("initialised_copy")
     app = open_ledger(store, create=True, clock=clock, os_user="tester")
     yield app
     app.close()
@@ -115,7 +143,7 @@ class Result:
 
 
 @pytest.fixture
-def run(db_url: str, clock: Clock) -> Any:
+def run(db_url: str, clock: Clock, initialised_copy: bool) -> Any:
     """Invoke `studyledger --db <the test's store> ARGS…` in process, on the test's clock."""
     factory = functools.partial(open_ledger, clock=clock, os_user="tester")
 
@@ -125,6 +153,29 @@ def run(db_url: str, clock: Clock) -> Any:
         outcome = runner.invoke(cli, [*prefix, *args], obj=factory, catch_exceptions=False)
         return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
 
-    result = invoke("init")
-    assert result.exit_code == 0, result.stderr
+    if not initialised_copy:
+        result = invoke("init")
+        assert result.exit_code == 0, result.stderr
     return invoke
+
+
+@pytest.fixture
+def initialised_copy(db_url: str, initialised: Path) -> bool:
+    """Whether the test's SQLite store, new, was made a copy of what `init` makes of every new file
+    (it writes no event): a few milliseconds instead of `init`'s twenty. Not on PostgreSQL."""
+    if db_url.startswith("postgresql") or os.path.exists(db_url):
+        return False
+    for made in initialised.iterdir():
+        shutil.copy2(made, Path(db_url).parent / made.name)
+    return True
+
+
+@pytest.fixture(scope="session")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding `ledger.db` (and whatever `init` puts beside it) as `init` left it."""
+    folder = tmp_path_factory.mktemp("initialised")
+    outcome = CliRunner().invoke(cli, ["--db", str(folder / "ledger.db"), "init"],
+                                 obj=functools.partial(open_ledger, clock=Clock(), os_user="tester"),
+                                 catch_exceptions=False)
+    assert outcome.exit_code == 0, outcome.stderr
+    return folder

@@ -38,7 +38,7 @@ SECRET = "Pw-Zebra-0xC0FFEE-9137"
 # The same secret with characters a URL must escape: neither form may show.
 ODD_SECRET = "P@ss:w/rd 100%?#Zebra"
 
-needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs STUDYLEDGER_TEST_POSTGRES_URL")
+needs_postgres = pytest.mark.postgres  # skipped without STUDYLEDGER_TEST_POSTGRES_URL (tests/conftest.py)
 
 LIBRARY_LOGGERS = ["", "cli", "ledger", "projections", "domain", "eventsourcing", "psycopg", "psycopg.pool",
                    "sqlalchemy"]
@@ -283,6 +283,7 @@ def test_a_nul_anywhere_in_the_url_is_refused(as_json):
 NAMES = [name for _, name in TEACHERS + NURSES] + ["Hanneke Vos", "Pieter de Graaf"]
 
 
+@pytest.mark.slow  # the demo and a dozen commands on it
 def test_a_full_demo_logs_and_warns_no_name(db_url, logs):
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")

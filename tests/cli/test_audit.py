@@ -22,8 +22,7 @@ import pytest
 
 from storage.config import resolve
 from tests.conftest import Clock, count_events
-from tests.ledger.test_integrity import POINTS
-from tests.tampering import RawStore, named_position
+from tests.support.tampering import POINTS, RawStore, named_position
 
 P = "X-1"  # a professional who is also a reviewer
 
@@ -172,6 +171,7 @@ def test_history_lists_every_event_concerning_p_in_recorded_order(run: Any, scen
     assert all(e.get("claim") != scenario.claims["c3"] or e["role"] == "reviewer" for e in events)
 
 
+@pytest.mark.slow  # a balance at every event's instant
 def test_history_balance_matches_balance_known_at_every_step(run: Any, scenario: Scenario) -> None:
     events = history(run, P)["events"]
     previous = None

@@ -30,10 +30,11 @@ import pytest
 
 from ledger.app import Ledger
 from storage.config import resolve
-from tests.children import EXE, Children
-from tests.projections.test_processes import Models
+from tests.support.children import EXE, Children
+from tests.support.readmodels import Models
 
-pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
+pytestmark = [pytest.mark.processes,
+              pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")]
 
 PROCESSES = 8
 TODAY = datetime.now(timezone.utc).date()  # the children run on the real clock

@@ -183,6 +183,7 @@ def test_headers_say_as_known_at_in_utc_to_the_fraction_of_a_second(reg: Registe
         "Members of care on 2026-06-15, as known at 2026-06-15T12:00:00Z (3):\n")
 
 
+@pytest.mark.processes  # a shell and two studyledger children
 def test_a_digest_passed_through_the_shell_verifies(reg: Register, db_url: str) -> None:
     db = db_url.replace("'", "'\\''")
     script = (f"'{STUDYLEDGER}' --db '{db}' audit verify --digest "
@@ -533,6 +534,7 @@ def test_a_claims_read_model_of_an_earlier_version_asks_for_a_rebuild(reg: Regis
     assert [c["request_id"] for c in ok(reg.run("--json", "review", "queue")).json()["claims"]] == ["k1"]
 
 
+@pytest.mark.processes  # completion runs the installed command
 def test_shell_completion_offers_request_ids_and_professionals(decided: Register, db_url: str) -> None:
     def complete(*words: str) -> list[str]:
         env = {**os.environ, "_STUDYLEDGER_COMPLETE": "bash_complete",

@@ -247,8 +247,6 @@ def on_sqlite() -> Iterator[Harness]:
 
 @pytest.fixture(scope="module")
 def on_postgresql() -> Iterator[Harness]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     with harness_on("postgresql") as made:
         yield made
 
@@ -530,12 +528,15 @@ def test_the_grammar_knows_every_command():
     assert sorted(leaves(cli)) == sorted([*(c.path for c in COMMANDS), *NOT_FUZZED])
 
 
+@pytest.mark.slow
 @fuzz_settings(400)
 @given(data=st.data())
 def test_any_command_line_on_sqlite(on_sqlite, data):
     any_command_line(on_sqlite, data)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 @fuzz_settings(160)
 @given(data=st.data())
 def test_any_command_line_on_postgresql(on_postgresql, data):
@@ -717,12 +718,15 @@ def import_files(draw: st.DrawFn) -> tuple[bytes, int, int | None, bool]:
     return body, len(valid), first_bad, not_utf8
 
 
+@pytest.mark.slow
 @fuzz_settings(200)
 @given(data=st.data())
 def test_any_import_file_on_sqlite(on_sqlite, data):
     any_import_file(on_sqlite, data)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 @fuzz_settings(80)
 @given(data=st.data())
 def test_any_import_file_on_postgresql(on_postgresql, data):

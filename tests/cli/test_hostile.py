@@ -232,7 +232,7 @@ def test_a_malformed_postgresql_url_is_invalid_input(run, url, as_json):
 # --- the demo's hints ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="needs STUDYLEDGER_TEST_POSTGRES_URL (a server whose role takes any password)")
+@pytest.mark.postgres  # a server whose role takes any password
 @pytest.mark.parametrize("via_env", [False, True])
 def test_the_demo_prints_no_password(run, via_env, monkeypatch):
     from tests.conftest import _drop_schema
@@ -317,6 +317,7 @@ def _label(text: str) -> str:
     return dot_string(text)[1:-1].replace('\\"', '"')
 
 
+@pytest.mark.processes  # Graphviz `dot`
 def test_the_network_map_in_dot_escapes_every_name(hostile):
     result = hostile("network", "map", "--format", "dot")
     assert result.exit_code == 0, result.stderr
@@ -330,6 +331,7 @@ def test_the_network_map_in_dot_escapes_every_name(hostile):
     assert len(graph.get("edges", [])) == 2 * (len(HOSTILE_NAMES) + 2)
 
 
+@pytest.mark.processes  # Graphviz `dot`
 def test_a_dot_string_is_one_label_whatever_it_holds():
     from cli.exports import dot_string
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.children import EXE, child_env
+from tests.support.children import EXE, child_env
 from tests.cli.test_processes import assert_one_sentence
 
-pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
+pytestmark = [pytest.mark.processes,
+              pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")]
 
 SECRET = "Wachtw00rd-van-het-register"
 

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from storage.config import Store, resolve
-from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
-from tests.children import run_all as run_children
+from tests.support.children import EXE, NO_EXE, bound_by_file_modes, child_env
+from tests.support.children import run_all as run_children
 from tests.conftest import count_events
 
-pytestmark = pytest.mark.skipif(EXE is None, reason=NO_EXE)
+pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 
 TIMEOUT = 60  # seconds: every child process is bounded by this
 
@@ -308,10 +308,7 @@ def test_an_unreachable_postgresql_server_is_exit_4_without_the_password(where: 
     assert list(tmp_path.iterdir()) == []  # no SQLite file appeared as a fallback
 
 
-@pytest.mark.skipif(
-    not os.environ.get("STUDYLEDGER_TEST_POSTGRES_URL"),
-    reason="needs STUDYLEDGER_TEST_POSTGRES_URL: the server must be reachable for a missing database to be the fault",
-)
+@pytest.mark.postgres  # the server must be reachable for a missing database to be the fault
 def test_a_missing_postgresql_database_is_exit_4(tmp_path: Path) -> None:
     from urllib.parse import urlsplit, urlunsplit
 

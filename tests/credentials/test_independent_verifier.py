@@ -22,6 +22,7 @@ CONTEXTS = Path(__file__).parent.parent.parent / "ledger" / "credentials" / "con
 
 NODE = shutil.which("node")
 pytestmark = [
+    pytest.mark.processes,
     pytest.mark.skipif(NODE is None, reason="node is not installed (the independent verifier runs on node)"),
     pytest.mark.skipif(not (JS / "node_modules" / "@digitalbazaar" / "vc").is_dir(),
                        reason="the independent verifier's packages are missing: run 'npm ci --prefix tests/credentials/js'"),

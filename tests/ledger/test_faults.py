@@ -40,9 +40,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from storage.config import resolve
-from tests.children import EXE, NO_EXE, bound_by_file_modes, child_env
+from tests.support.children import EXE, NO_EXE, bound_by_file_modes, child_env
 from tests.conftest import POSTGRES_URL
-from tests.ledger.faultkit import (
+from tests.support.faults import (
     Proxy,
     argv,
     assert_fails,
@@ -58,7 +58,7 @@ from tests.ledger.faultkit import (
     submit,
 )
 
-pytestmark = pytest.mark.skipif(EXE is None, reason=NO_EXE)
+pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 
 IMPORT_PEOPLE = 200  # 600 lines, 1,200 events: far more than the room left on a nearly full disk
 
@@ -349,11 +349,11 @@ CUT_SEED = 20260615
 
 @pytest.fixture
 def pg_base() -> str:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    assert POSTGRES_URL
     return POSTGRES_URL
 
 
+@pytest.mark.postgres
 def test_postgresql_going_away_mid_command_is_exit_4_and_leaves_all_or_nothing(pg_base: str, tmp_path: Path) -> None:
     """Six commands at once, each on a schema of its own, each through a proxy of its own that
     fails it at one moment (CUTS). Then every proxy is restored and the same commands are run

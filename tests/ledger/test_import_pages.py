@@ -156,6 +156,7 @@ def test_a_write_during_an_import_waits_for_it_and_neither_fails(store: Any, led
     assert count_events(ledger.store) == (1 + 20 + 1) * 2
 
 
+@pytest.mark.slow  # 200,000 ids
 def test_the_id_filter_never_forgets_and_rarely_imagines() -> None:
     import uuid
 

@@ -51,7 +51,7 @@ from ledger.integrity import check_chain, digest, parse_digest
 from storage.config import resolve
 from storage.seals import GENESIS, link
 from tests.conftest import POSTGRES_URL, Clock
-from tests.tampering import RawStore, StoredRow, named_position
+from tests.support.tampering import POINTS, RawStore, StoredRow, named_position
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -135,8 +135,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 @pytest.fixture(scope="module")
 def postgres_template() -> Iterator[Template]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL")
+    assert POSTGRES_URL
     schema = "t_tmpl_" + uuid.uuid4().hex[:10]
     pg_admin(f'CREATE SCHEMA "{schema}"')
     try:
@@ -196,7 +195,6 @@ def postgres_copies(postgres_template: Template, tmp_path: Path) -> Iterator[Cop
 # hypothesis or fixed), changes the store, and returns the position of the first affected event.
 
 Pick = Callable[[int], int]
-POINTS = re.compile(rb'("points":\{"_type_":"decimal_str","_data_":")(\d+)')
 TIMESTAMP = re.compile(rb'("timestamp":\{"_type_":"datetime_iso","_data_":")([^"]+)')
 
 
@@ -472,10 +470,13 @@ def test_the_template_stores_are_sound(sqlite_template: Template) -> None:
     assert (report.ok, report.events_checked, report.problems) == (True, len(rows), [])
 
 
+@pytest.mark.slow
 def test_hypothesis_mutations_on_sqlite_are_all_detected(sqlite_copies: Copies) -> None:
     run_hypothesis(sqlite_copies, "sqlite", sorted(ALL_MUTATIONS), examples=200)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_hypothesis_mutations_on_postgresql_are_all_detected(postgres_copies: Copies) -> None:
     report = verify(postgres_copies.template.db_url)
     assert (report.ok, report.events_checked) == (True, len(postgres_copies.template.rows))
@@ -492,6 +493,7 @@ def test_every_kind_of_mutation_is_detected_on_sqlite(sqlite_copies: Copies, kin
     assert_detected(kind, expected, report)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("kind", sorted(MUTATIONS))
 def test_every_kind_of_mutation_is_detected_on_postgresql(postgres_copies: Copies, kind: str) -> None:
     expected, report = mutate_and_verify(postgres_copies, kind, FIXED["middle"])
@@ -794,6 +796,7 @@ def test_a_change_to_the_earlier_store_is_caught_by_its_digest(run: Any, v1_copy
     assert result.exit_code == 1 and not result.json()["ok"]
 
 
+@pytest.mark.processes  # the script runs in a Python of its own
 def test_the_vector_script_is_deterministic(tmp_path: Path) -> None:
     """tests/data/make_ledger_v1.py builds the same history (so the same digest) every time it runs."""
     digests = []

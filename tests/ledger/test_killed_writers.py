@@ -32,8 +32,8 @@ import pytest
 
 from ledger.app import Ledger
 from ledger.requests import Request
-from tests.children import EXE, NO_EXE, child_env
-from tests.ledger.faultkit import (
+from tests.support.children import EXE, NO_EXE, child_env
+from tests.support.faults import (
     ACTIVITY_ON,
     PROFESSIONALS,
     REPO,
@@ -43,7 +43,7 @@ from tests.ledger.faultkit import (
     wait_for,
 )
 
-pytestmark = pytest.mark.skipif(EXE is None, reason=NO_EXE)
+pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 
 KILLS = 10
 SEED = 20260615

@@ -4,7 +4,7 @@ An independent check written by someone else: the base classes in
 `eventsourcing/tests/persistence.py` are what the library runs against its own SQLite and
 PostgreSQL recorders. Here `create_recorder` builds the recorder exactly as `--db` does —
 the store's settings, through the library's infrastructure factory — so what is tested is
-the sealing recorder the ledger writes with (`ledger.integrity*`), on a SQLite file and in a
+the sealing recorder the ledger writes with (`storage.sqlite`, `storage.postgres`), on a SQLite file and in a
 PostgreSQL schema of its own.
 
 Left out, and why: `AggregateRecorderTestCase` expects a recorder that returns no
@@ -78,7 +78,7 @@ class SQLiteStore:
         return recorder
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL")
+@pytest.mark.postgres
 class PostgresStore(SQLiteStore):
     """Each test gets a schema of its own in the test database, configured as `--db postgresql://…?schema=` does."""
 

@@ -19,7 +19,7 @@ from domain.membership import Membership
 from ledger.app import open_ledger
 from ledger.rules_check import check_rules
 from tests.conftest import Clock
-from tests.tampering import RawStore
+from tests.support.tampering import RawStore
 
 ACTIVITY = "2026-03-10"
 

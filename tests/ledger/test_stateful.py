@@ -1308,10 +1308,9 @@ class PostgresLedgerMachine(LedgerMachine):
 MACHINES = {"sqlite": LedgerMachine, "postgresql": PostgresLedgerMachine}
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_ledger_behaves_as_the_model(engine: str, record_property: Any, capsys: Any) -> None:
-    if engine == "postgresql" and not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     examples = int(os.environ.get(EXAMPLES_VAR) or STATEFUL_EXAMPLES[engine])
     steps = int(os.environ.get(STEPS_VAR) or STATEFUL_STEPS)
     global STATS

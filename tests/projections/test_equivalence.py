@@ -25,6 +25,8 @@ from projections.verify import verify
 from projections.registry import PROJECTIONS
 from tests.conftest import Clock, count_events
 
+pytestmark = pytest.mark.slow  # every test writes the demo one command at a time first
+
 Snapshot = dict[tuple[str, str], list[tuple[Any, ...]]]
 
 
@@ -89,7 +91,6 @@ def caught_up(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
     return models
 
 
-@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadModels) -> None:
     step_by_step = snapshot(stepwise)
     assert set(step_by_step) == {(name, key) for name in PROJECTIONS for key in stepwise.tables(name, 1)}
@@ -100,17 +101,14 @@ def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadMode
     assert snapshot(stepwise) == step_by_step
 
 
-@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_leaves_every_projection_at_the_head(stepwise: ReadModels, store: Any) -> None:
     assert set(positions(stepwise).values()) == {count_events(store)}
 
 
-@pytest.mark.slow  # a catch-up after each command of the demo
 def test_catch_up_after_every_command_keeps_generation_one(stepwise: ReadModels) -> None:
     assert generations(stepwise) == {name: 1 for name in PROJECTIONS}
 
 
-@pytest.mark.slow  # a catch-up after each command of the demo
 def test_verify_is_ok_after_catching_up_step_by_step(stepwise: ReadModels) -> None:
     result = verify(stepwise)
     assert result["ok"], result["problems"]

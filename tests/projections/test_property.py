@@ -353,13 +353,15 @@ PROPERTY = settings(
 )
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(history=histories(), data=st.data())
 def test_read_models_answer_as_the_replay_on_sqlite(history: dict[str, Any], data: Any) -> None:
     check_history("sqlite", history, data)
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL")
+@pytest.mark.slow
+@pytest.mark.postgres
 @settings(PROPERTY, max_examples=40)  # a schema per example costs more: keeps the run under a minute
 @given(history=histories(), data=st.data())
 def test_read_models_answer_as_the_replay_on_postgresql(history: dict[str, Any], data: Any) -> None:

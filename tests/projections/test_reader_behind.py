@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.config import resolve
-from tests.projections.test_processes import Models
+from tests.support.readmodels import Models
 
 
 def test_an_unapplied_registration_is_not_called_unknown(run: Any, db_url: str) -> None:

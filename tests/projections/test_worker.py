@@ -15,10 +15,11 @@ from collections.abc import Iterator
 import pytest
 
 from storage.config import resolve
-from tests.children import EXE, Children
-from tests.projections.test_processes import Models
+from tests.support.children import EXE, Children
+from tests.support.readmodels import Models
 
-pytestmark = pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")
+pytestmark = [pytest.mark.processes,
+              pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")]
 
 WAIT = 30  # seconds the test waits for the worker before it fails
 

@@ -21,8 +21,8 @@ from typing import Any
 from ledger.app import Ledger, open_ledger
 from ledger.importer import import_lines
 from storage.config import Store, resolve
-from tests.children import EXE, child_env
-from tests.children import run_all as run_children
+from tests.support.children import EXE, child_env
+from tests.support.children import run_all as run_children
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 90  # seconds: no child may run longer

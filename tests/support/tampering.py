@@ -16,6 +16,8 @@ from uuid import UUID
 from storage.seals import GENESIS, link
 
 POSITION = re.compile(r"\bevent (?:at position )?(-?\d+)\b")
+# The points of an approval in a stored state (JSON): group 1 up to the digits, group 2 the digits.
+POINTS = re.compile(rb'("points":\{"_type_":"decimal_str","_data_":")(\d+)')
 
 
 @dataclass(frozen=True)
