@@ -1,25 +1,38 @@
-"""What every write command is: a frozen dataclass of its validated options, made by its schema.
+"""What every write command is: a frozen dataclass of its validated options, declared once.
 
 A command class declares its path (as typed after `studyledger`, and as an import line's
-"command") and its schema once, with `@command(path, Schema)`; the schema's `post_load`
-builds the dataclass. Its handler is registered with `@carry_out.register(TheCommand)` in
-the same module, and `Ledger.handle` dispatches on the command's class.
+"command") with `@command(path)`, and each option once, as a dataclass field made by `option`
+from the marshmallow field that validates and converts it. `command` builds the class's schema
+from those fields; the schema's `post_load` builds the command. Its handler is registered with
+`@carry_out.register(TheCommand)` in the same module, and `Ledger.handle` dispatches on the
+command's class.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from marshmallow import Schema, post_load
+from marshmallow import Schema, fields, missing, post_load, validates_schema
 
 from domain.values import REGISTER
-from ledger.fields import Day, Identifier, RequestKey
+from ledger.fields import RequestKey
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
+
+
+def option(field: fields.Field) -> Any:
+    """A command's option: the dataclass field, whose marshmallow `field` validates and converts it
+    (its load default is the dataclass default: the same command from the CLI, a line or Python)."""
+    if field.required or field.load_default is missing:
+        return dataclasses.field(metadata={"option": field})
+    if callable(field.load_default):
+        return dataclasses.field(default_factory=field.load_default, metadata={"option": field})
+    return dataclasses.field(default=field.load_default, metadata={"option": field})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,15 +42,19 @@ class Command:
     path: ClassVar[str]
     schema: ClassVar[type[CommandSchema]]
     importable: ClassVar[bool]
-    request_id: str | None = None
+    request_id: str | None = option(RequestKey(load_default=None))
 
     @property
     def actor(self) -> str:
         return REGISTER
 
+    @staticmethod
+    def check(options: dict[str, Any]) -> None:
+        """Options that must agree with each other raise ValidationError here; on their own, all do."""
+
     def content(self) -> dict[str, Any]:
         """Its options but the --request-id: what a repeat of the key must ask again."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "request_id"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "request_id"}
 
 
 C = TypeVar("C", bound=type[Command])
@@ -46,12 +63,17 @@ C = TypeVar("C", bound=type[Command])
 COMMANDS: dict[str, type[Command]] = {}
 
 
-def command(path: str, schema: type[CommandSchema], *, importable: bool = True) -> Callable[[C], C]:
-    """Declare a command class: its path, its schema, and whether an import line may carry it."""
+def command(path: str, *, importable: bool = True) -> Callable[[C], C]:
+    """Declare a command class: its path, and whether an import line may carry it; its schema is made
+    from its options. The claim a command is about comes first, as CLAIM does on the command line."""
 
     def declare(cls: C) -> C:
         assert path not in COMMANDS, f"two commands at '{path}'"
-        cls.path, cls.schema, cls.importable = path, schema, importable
+        options = {f.name: f.metadata["option"] for f in dataclasses.fields(cls)}
+        if "claim" in options:
+            options = {"claim": options.pop("claim"), **options}
+        cls.path, cls.importable = path, importable
+        cls.schema = type(f"{cls.__name__}Schema", (CommandSchema,), {"command": cls, **options})
         COMMANDS[path] = cls
         return cls
 
@@ -59,33 +81,23 @@ def command(path: str, schema: type[CommandSchema], *, importable: bool = True) 
 
 
 class CommandSchema(Schema):
-    """Options every write command accepts; loading gives the command (one schema may serve several)."""
+    """The schema `command` makes of a command class's options: loading gives the command."""
 
-    request_id = RequestKey(load_default=None)
+    command: ClassVar[type[Command]]
 
-    def __init__(self, command: type[Command], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.command = command
+    @validates_schema
+    def agree(self, data: dict[str, Any], **_: Any) -> None:
+        self.command.check(data)
 
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Command:
         return self.command(**data)
 
 
-class ById(CommandSchema):
-    id = Identifier(required=True)
-
-
-class ByDate(CommandSchema):
-    id = Identifier(required=True)
-    on = Day(required=True)
-
-
 @functools.cache
 def schema_for(path: str) -> CommandSchema:
     """The schema of the command at `path`, one instance each (marshmallow schemas are reusable and costly to build)."""
-    cls = COMMANDS[path]
-    return cls.schema(cls)
+    return COMMANDS[path].schema()
 
 
 @functools.singledispatch

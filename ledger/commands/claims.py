@@ -7,11 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import Schema, ValidationError, validates_schema
+from marshmallow import ValidationError
 
 from domain.claim import Claim
 from domain.values import MAX_HOURS
-from ledger.commands.base import Command, CommandSchema, carry_out, command
+from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Amount, Day, Identifier, Key, Kind, Text
 
 if TYPE_CHECKING:
@@ -20,62 +20,17 @@ if TYPE_CHECKING:
 HOURS_RULE = {"minimum": Decimal(0), "maximum": MAX_HOURS}
 
 
-class ClaimSubmitSchema(CommandSchema):
-    professional = Identifier(required=True)
-    network = Identifier(required=True)
-    kind = Kind(required=True)
-    on = Day(required=True)
-    hours = Amount(required=True, **HOURS_RULE)
-    description = Text(required=True)
-    outcome = Text(required=True)
-    practice_change = Text(load_default=None)
-
-
-class ClaimRefSchema(Schema):
-    """The claim a command is about: its id, or the --request-id it was submitted with. Mixed in after
-    CommandSchema, so that CLAIM comes first in the options and their error messages, as it always has."""
-
-    claim = Key(required=True)
-
-
-class ClaimEndorseSchema(CommandSchema, ClaimRefSchema):
-    by = Identifier(required=True)
-    statement = Text(required=True)
-
-
-class ClaimWithdrawSchema(CommandSchema, ClaimRefSchema):
-    by = Identifier(required=True)
-
-
-class ClaimAmendSchema(CommandSchema, ClaimRefSchema):
-    by = Identifier(required=True)
-    kind = Kind(load_default=None)
-    on = Day(load_default=None)
-    hours = Amount(load_default=None, **HOURS_RULE)
-    description = Text(load_default=None)
-    outcome = Text(load_default=None)
-    practice_change = Text(load_default=None)
-
-    @validates_schema
-    def changes_something(self, data: dict[str, Any], **_: Any) -> None:
-        fields_ = ("kind", "on", "hours", "description", "outcome", "practice_change")
-        if all(data.get(name) is None for name in fields_):
-            raise ValidationError(
-                "an amendment needs at least one of --kind, --on, --hours, --description, --outcome, --practice-change"
-            )
-
-
-@command("claim submit", ClaimSubmitSchema)
+@command("claim submit")
 @dataclass(frozen=True, kw_only=True)
 class SubmitClaim(Command):
-    professional: str
-    network: str
-    kind: str
-    on: date
-    hours: Decimal
-    description: str
-    outcome: str
-    practice_change: str | None = None
+    professional: str = option(Identifier(required=True))
+    network: str = option(Identifier(required=True))
+    kind: str = option(Kind(required=True))
+    on: date = option(Day(required=True))
+    hours: Decimal = option(Amount(required=True, **HOURS_RULE))
+    description: str = option(Text(required=True))
+    outcome: str = option(Text(required=True))
+    practice_change: str | None = option(Text(load_default=None))
 
     @property
     def actor(self) -> str:
@@ -83,38 +38,54 @@ class SubmitClaim(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ByClaimant(Command):
+class OnClaim(Command):
+    """A command about one claim: its id, or the --request-id it was submitted with."""
+
+    claim: str = option(Key(required=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ByClaimant(OnClaim):
     """A command of one person on one claim."""
 
-    claim: str
-    by: str
+    by: str = option(Identifier(required=True))
 
     @property
     def actor(self) -> str:
         return self.by
 
 
-@command("claim endorse", ClaimEndorseSchema)
+@command("claim endorse")
 @dataclass(frozen=True, kw_only=True)
 class EndorseClaim(ByClaimant):
-    statement: str
+    statement: str = option(Text(required=True))
 
 
-@command("claim withdraw", ClaimWithdrawSchema)
+@command("claim withdraw")
 @dataclass(frozen=True, kw_only=True)
 class WithdrawClaim(ByClaimant):
     pass
 
 
-@command("claim amend", ClaimAmendSchema)
+CHANGES = ("kind", "on", "hours", "description", "outcome", "practice_change")
+
+
+@command("claim amend")
 @dataclass(frozen=True, kw_only=True)
 class AmendClaim(ByClaimant):
-    kind: str | None = None
-    on: date | None = None
-    hours: Decimal | None = None
-    description: str | None = None
-    outcome: str | None = None
-    practice_change: str | None = None
+    kind: str | None = option(Kind(load_default=None))
+    on: date | None = option(Day(load_default=None))
+    hours: Decimal | None = option(Amount(load_default=None, **HOURS_RULE))
+    description: str | None = option(Text(load_default=None))
+    outcome: str | None = option(Text(load_default=None))
+    practice_change: str | None = option(Text(load_default=None))
+
+    @staticmethod
+    def check(options: dict[str, Any]) -> None:
+        if all(options.get(name) is None for name in CHANGES):
+            raise ValidationError(
+                "an amendment needs at least one of --kind, --on, --hours, --description, --outcome, --practice-change"
+            )
 
 
 @carry_out.register(SubmitClaim)

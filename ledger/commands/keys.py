@@ -19,7 +19,7 @@ from marshmallow import fields
 from domain.credential import Credential
 from domain.errors import UnknownProfessional
 from domain.signing_key import KeysAlreadyInitialised, NoSigningKey, SigningKeys
-from ledger.commands.base import Command, CommandSchema, carry_out, command
+from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Day, Identifier, Instant, KeyFile, Text
 from ledger.keys import FACTS, DEFAULT_ISSUER_NAME, KeyFileNotCurrent, ProfessionalErased, key_json, signing_keys
 
@@ -27,44 +27,28 @@ if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class KeysInitSchema(CommandSchema):
-    key_file = KeyFile(required=True)
-    issuer_name = Text(load_default=None)
-    issuer_url = fields.Url(load_default=None, schemes={"https", "http"}, error_messages={"invalid": "must be an http(s) URL"})
-
-
-class KeysRotateSchema(CommandSchema):
-    key_file = KeyFile(required=True)
-
-
-class CredentialIssueSchema(CommandSchema):
-    professional = Identifier(required=True)
-    at = Day(load_default=None)
-    known_at = Instant(load_default=None)
-    key_file = KeyFile(required=True)
-
-
-@command("keys init", KeysInitSchema, importable=False)
+@command("keys init", importable=False)
 @dataclass(frozen=True, kw_only=True)
 class InitKeys(Command):
-    key_file: str
-    issuer_name: str | None = None
-    issuer_url: str | None = None
+    key_file: str = option(KeyFile(required=True))
+    issuer_name: str | None = option(Text(load_default=None))
+    issuer_url: str | None = option(fields.Url(load_default=None, schemes={"https", "http"},
+                                               error_messages={"invalid": "must be an http(s) URL"}))
 
 
-@command("keys rotate", KeysRotateSchema, importable=False)
+@command("keys rotate", importable=False)
 @dataclass(frozen=True, kw_only=True)
 class RotateKeys(Command):
-    key_file: str
+    key_file: str = option(KeyFile(required=True))
 
 
-@command("credential issue", CredentialIssueSchema, importable=False)
+@command("credential issue", importable=False)
 @dataclass(frozen=True, kw_only=True)
 class IssueCredential(Command):
-    professional: str
-    key_file: str
-    at: date | None = None
-    known_at: datetime | None = None
+    professional: str = option(Identifier(required=True))
+    at: date | None = option(Day(load_default=None))
+    known_at: datetime | None = option(Instant(load_default=None))
+    key_file: str = option(KeyFile(required=True))
 
 
 @carry_out.register(InitKeys)

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate
 
 from domain.errors import AlreadyRegistered, NotAMember
 from domain.membership import Membership
 from domain.network import Network
 from domain.values import REGISTER
-from ledger.commands.base import ByDate, ById, Command, CommandSchema, carry_out, command
+from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Day, Identifier, Text
 from ledger.ids import take as take_id
 
@@ -20,81 +20,62 @@ if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class NetworkRegisterSchema(CommandSchema):
-    id = Identifier(required=True)
-    name = Text(required=True)
-    theme = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
-    group = fields.List(Identifier(), required=True, validate=validate.Length(min=1, error="needs at least one value"))
-    founded_on = Day(load_default=None)
-
-
-class MembershipSchema(CommandSchema):
-    network = Identifier(required=True)
-    professional = Identifier(required=True)
-    on = Day(required=True)
-
-
-class MembershipLeaveSchema(CommandSchema):
-    network = Identifier(required=True)
-    professional = Identifier(required=True)
-    on = Day(load_default=None)
-    cancel = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def on_or_cancel(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("cancel") and data.get("on") is not None:
-            raise ValidationError("give --on for a leave, or --cancel to cancel the last leave, not both")
-        if not data.get("cancel") and data.get("on") is None:
-            raise ValidationError("a leave needs --on DATE (or --cancel to cancel the last leave)")
-
-
-@command("network register", NetworkRegisterSchema)
+@command("network register")
 @dataclass(frozen=True, kw_only=True)
 class RegisterNetwork(Command):
-    id: str
-    name: str
-    theme: list[str]
-    group: list[str]
-    founded_on: date | None = None
+    id: str = option(Identifier(required=True))
+    name: str = option(Text(required=True))
+    theme: list[str] = option(fields.List(Identifier(), required=True,
+                                          validate=validate.Length(min=1, error="needs at least one value")))
+    group: list[str] = option(fields.List(Identifier(), required=True,
+                                          validate=validate.Length(min=1, error="needs at least one value")))
+    founded_on: date | None = option(Day(load_default=None))
 
 
-@command("network close", ByDate)
+@command("network close")
 @dataclass(frozen=True, kw_only=True)
 class CloseNetwork(Command):
-    id: str
-    on: date
+    id: str = option(Identifier(required=True))
+    on: date = option(Day(required=True))
 
 
-@command("network reopen", ById)
+@command("network reopen")
 @dataclass(frozen=True, kw_only=True)
 class ReopenNetwork(Command):
-    id: str
+    id: str = option(Identifier(required=True))
 
 
-@command("network join", MembershipSchema)
+@command("network join")
 @dataclass(frozen=True, kw_only=True)
 class JoinNetwork(Command):
-    network: str
-    professional: str
-    on: date
+    network: str = option(Identifier(required=True))
+    professional: str = option(Identifier(required=True))
+    on: date = option(Day(required=True))
 
     @property
     def actor(self) -> str:
         return self.professional
 
 
-@command("network leave", MembershipLeaveSchema)
+@command("network leave")
 @dataclass(frozen=True, kw_only=True)
 class LeaveNetwork(Command):
-    network: str
-    professional: str
-    on: date | None = None
-    cancel: bool = False
+    network: str = option(Identifier(required=True))
+    professional: str = option(Identifier(required=True))
+    on: date | None = option(Day(load_default=None))
+    cancel: bool = option(fields.Boolean(load_default=False))
 
     @property
     def actor(self) -> str:
         """A leave is the member's; cancelling one recorded by mistake is the register's correction."""
         return REGISTER if self.cancel else self.professional
+
+    @staticmethod
+    def check(options: dict[str, Any]) -> None:
+        if options.get("cancel") and options.get("on") is not None:
+            raise ValidationError("give --on for a leave, or --cancel to cancel the last leave, not both")
+        if not options.get("cancel") and options.get("on") is None:
+            raise ValidationError("a leave needs --on DATE (or --cancel to cancel the last leave)")
 
 
 @carry_out.register(RegisterNetwork)

@@ -10,7 +10,7 @@ from domain.errors import AlreadyRegistered
 from domain.membership import DEREGISTERED
 from domain.professional import Professional
 from domain.reviewer import Reviewer
-from ledger.commands.base import ByDate, ById, Command, CommandSchema, carry_out, command
+from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Day, Identifier, Text
 from ledger.ids import take as take_id
 
@@ -18,60 +18,47 @@ if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class ProfessionalRegisterSchema(CommandSchema):
-    id = Identifier(required=True)
-    name = Text(required=True)
-    group = Identifier(required=True)
-    registered_on = Day(load_default=None)
-
-
-class ReviewerAppointSchema(CommandSchema):
-    id = Identifier(required=True)
-    name = Text(required=True)
-    on = Day(load_default=None)
-
-
-@command("professional register", ProfessionalRegisterSchema)
+@command("professional register")
 @dataclass(frozen=True, kw_only=True)
 class RegisterProfessional(Command):
-    id: str
-    name: str
-    group: str
-    registered_on: date | None = None
+    id: str = option(Identifier(required=True))
+    name: str = option(Text(required=True))
+    group: str = option(Identifier(required=True))
+    registered_on: date | None = option(Day(load_default=None))
 
 
-@command("professional deregister", ByDate)
+@command("professional deregister")
 @dataclass(frozen=True, kw_only=True)
 class DeregisterProfessional(Command):
-    id: str
-    on: date
+    id: str = option(Identifier(required=True))
+    on: date = option(Day(required=True))
 
 
-@command("professional reinstate", ById)
+@command("professional reinstate")
 @dataclass(frozen=True, kw_only=True)
 class ReinstateProfessional(Command):
-    id: str
+    id: str = option(Identifier(required=True))
 
 
-@command("reviewer appoint", ReviewerAppointSchema)
+@command("reviewer appoint")
 @dataclass(frozen=True, kw_only=True)
 class AppointReviewer(Command):
-    id: str
-    name: str
-    on: date | None = None
+    id: str = option(Identifier(required=True))
+    name: str = option(Text(required=True))
+    on: date | None = option(Day(load_default=None))
 
 
-@command("reviewer retire", ByDate)
+@command("reviewer retire")
 @dataclass(frozen=True, kw_only=True)
 class RetireReviewer(Command):
-    id: str
-    on: date
+    id: str = option(Identifier(required=True))
+    on: date = option(Day(required=True))
 
 
-@command("reviewer reinstate", ById)
+@command("reviewer reinstate")
 @dataclass(frozen=True, kw_only=True)
 class ReinstateReviewer(Command):
-    id: str
+    id: str = option(Identifier(required=True))
 
 
 @carry_out.register(RegisterProfessional)

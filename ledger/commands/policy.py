@@ -12,41 +12,28 @@ from marshmallow import fields
 from domain.errors import NoSuchPolicyVersion
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.values import KINDS, format_points
-from ledger.commands.base import Command, CommandSchema, carry_out, command
+from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Amount, CapSetting, Day, WholeNumber
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class PolicyAdoptSchema(CommandSchema):
-    effective_from = Day(required=True)
-    points_per_hour = Amount(minimum=Decimal(0), load_default=None)
-    cap = fields.List(CapSetting(), load_default=list)
-    min_endorsements = WholeNumber(0, 1000, load_default=None)
-    cycle_years = WholeNumber(1, 100, load_default=None)
-    norm = Amount(minimum=Decimal(0), load_default=None)
-
-
-class PolicyCancelSchema(CommandSchema):
-    effective_from = Day(required=True)
-
-
-@command("policy adopt", PolicyAdoptSchema)
+@command("policy adopt")
 @dataclass(frozen=True, kw_only=True)
 class AdoptPolicy(Command):
-    effective_from: date
-    points_per_hour: Decimal | None = None
-    cap: list[tuple[str, Decimal]] | None = None
-    min_endorsements: int | None = None
-    cycle_years: int | None = None
-    norm: Decimal | None = None
+    effective_from: date = option(Day(required=True))
+    points_per_hour: Decimal | None = option(Amount(minimum=Decimal(0), load_default=None))
+    cap: list[tuple[str, Decimal]] = option(fields.List(CapSetting(), load_default=list))
+    min_endorsements: int | None = option(WholeNumber(0, 1000, load_default=None))
+    cycle_years: int | None = option(WholeNumber(1, 100, load_default=None))
+    norm: Decimal | None = option(Amount(minimum=Decimal(0), load_default=None))
 
 
-@command("policy cancel", PolicyCancelSchema)
+@command("policy cancel")
 @dataclass(frozen=True, kw_only=True)
 class CancelPolicy(Command):
-    effective_from: date
+    effective_from: date = option(Day(required=True))
 
 
 @carry_out.register(AdoptPolicy)

@@ -10,60 +10,53 @@ from domain.claim import Claim
 from domain.professional import Professional
 from domain.reviewer import Reviewer
 from domain.values import format_points
-from ledger.commands.base import Command, CommandSchema, carry_out, command
-from ledger.commands.claims import ClaimRefSchema
+from ledger.commands.base import carry_out, command, option
+from ledger.commands.claims import OnClaim
 from ledger.fields import Amount, Identifier, Text
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
 
 
-class ReviewApproveSchema(CommandSchema, ClaimRefSchema):
-    reviewer = Identifier(required=True)
-    points = Amount(load_default=None)
-    rationale = Text(required=True)
-
-
-class ReviewDecisionSchema(CommandSchema, ClaimRefSchema):
-    reviewer = Identifier(required=True)
-    reason = Text(required=True)
-
-
 @dataclass(frozen=True, kw_only=True)
-class Decision(Command):
+class Decision(OnClaim):
     """A reviewer's decision on one claim."""
 
-    claim: str
-    reviewer: str
+    reviewer: str = option(Identifier(required=True))
 
     @property
     def actor(self) -> str:
         return self.reviewer
 
 
-@command("review approve", ReviewApproveSchema)
+@command("review approve")
 @dataclass(frozen=True, kw_only=True)
 class ApproveClaim(Decision):
-    rationale: str
-    points: Decimal | None = None
+    points: Decimal | None = option(Amount(load_default=None))
+    rationale: str = option(Text(required=True))
 
 
-@command("review reject", ReviewDecisionSchema)
 @dataclass(frozen=True, kw_only=True)
-class RejectClaim(Decision):
-    reason: str
+class WithReason(Decision):
+    reason: str = option(Text(required=True))
 
 
-@command("review return", ReviewDecisionSchema)
+@command("review reject")
 @dataclass(frozen=True, kw_only=True)
-class ReturnClaim(Decision):
-    reason: str
+class RejectClaim(WithReason):
+    pass
 
 
-@command("review revoke", ReviewDecisionSchema)
+@command("review return")
 @dataclass(frozen=True, kw_only=True)
-class RevokeClaim(Decision):
-    reason: str
+class ReturnClaim(WithReason):
+    pass
+
+
+@command("review revoke")
+@dataclass(frozen=True, kw_only=True)
+class RevokeClaim(WithReason):
+    pass
 
 
 @carry_out.register(ApproveClaim)
