@@ -14,12 +14,13 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from marshmallow import Schema, fields, missing, post_load, validates_schema
 
 from domain.values import REGISTER
-from ledger.fields import RequestKey
+from ledger.fields import Day, Identifier, RequestKey
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -55,6 +56,20 @@ class Command:
     def content(self) -> dict[str, Any]:
         """Its options but the --request-id: what a repeat of the key must ask again."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "request_id"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identified(Command):
+    """A command on one professional, reviewer or network, named by its id."""
+
+    id: str = option(Identifier(required=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dated(Identified):
+    """A command on one professional, reviewer or network, taking effect on a date."""
+
+    on: date = option(Day(required=True))
 
 
 C = TypeVar("C", bound=type[Command])

@@ -12,7 +12,7 @@ from domain.errors import AlreadyRegistered, NotAMember
 from domain.membership import Membership
 from domain.network import Network
 from domain.values import REGISTER
-from ledger.commands.base import Command, carry_out, command, option
+from ledger.commands.base import Command, Dated, Identified, carry_out, command, option
 from ledger.fields import Day, Identifier, Text
 from ledger.ids import take as take_id
 
@@ -34,15 +34,14 @@ class RegisterNetwork(Command):
 
 @command("network close")
 @dataclass(frozen=True, kw_only=True)
-class CloseNetwork(Command):
-    id: str = option(Identifier(required=True))
-    on: date = option(Day(required=True))
+class CloseNetwork(Dated):
+    pass
 
 
 @command("network reopen")
 @dataclass(frozen=True, kw_only=True)
-class ReopenNetwork(Command):
-    id: str = option(Identifier(required=True))
+class ReopenNetwork(Identified):
+    pass
 
 
 @command("network join")

@@ -10,7 +10,7 @@ from domain.errors import AlreadyRegistered
 from domain.membership import DEREGISTERED
 from domain.professional import Professional
 from domain.reviewer import Reviewer
-from ledger.commands.base import Command, carry_out, command, option
+from ledger.commands.base import Command, Dated, Identified, carry_out, command, option
 from ledger.fields import Day, Identifier, Text
 from ledger.ids import take as take_id
 
@@ -29,15 +29,14 @@ class RegisterProfessional(Command):
 
 @command("professional deregister")
 @dataclass(frozen=True, kw_only=True)
-class DeregisterProfessional(Command):
-    id: str = option(Identifier(required=True))
-    on: date = option(Day(required=True))
+class DeregisterProfessional(Dated):
+    pass
 
 
 @command("professional reinstate")
 @dataclass(frozen=True, kw_only=True)
-class ReinstateProfessional(Command):
-    id: str = option(Identifier(required=True))
+class ReinstateProfessional(Identified):
+    pass
 
 
 @command("reviewer appoint")
@@ -50,15 +49,14 @@ class AppointReviewer(Command):
 
 @command("reviewer retire")
 @dataclass(frozen=True, kw_only=True)
-class RetireReviewer(Command):
-    id: str = option(Identifier(required=True))
-    on: date = option(Day(required=True))
+class RetireReviewer(Dated):
+    pass
 
 
 @command("reviewer reinstate")
 @dataclass(frozen=True, kw_only=True)
-class ReinstateReviewer(Command):
-    id: str = option(Identifier(required=True))
+class ReinstateReviewer(Identified):
+    pass
 
 
 @carry_out.register(RegisterProfessional)

@@ -84,18 +84,12 @@ def approve_claim(c: ApproveClaim, ledger: Ledger) -> dict:
 
 
 @carry_out.register(RejectClaim)
-def reject_claim(c: RejectClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
-    reviewer = ledger.reviewer(c.reviewer)
-    claim.reject(reviewer=reviewer, reason=c.reason, today=ledger.today)
-    return _decided(ledger, {"claim": str(claim.id), "status": claim.status}, claim, reviewer)
-
-
 @carry_out.register(ReturnClaim)
-def return_claim(c: ReturnClaim, ledger: Ledger) -> dict:
+def reject_or_return_claim(c: RejectClaim | ReturnClaim, ledger: Ledger) -> dict:
     claim = ledger.claim(c.claim)
     reviewer = ledger.reviewer(c.reviewer)
-    claim.return_to_claimant(reviewer=reviewer, reason=c.reason, today=ledger.today)
+    decide = claim.reject if isinstance(c, RejectClaim) else claim.return_to_claimant
+    decide(reviewer=reviewer, reason=c.reason, today=ledger.today)
     return _decided(ledger, {"claim": str(claim.id), "status": claim.status}, claim, reviewer)
 
 
