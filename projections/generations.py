@@ -49,6 +49,11 @@ class Generations:
             metadata.drop_all(conn)
         self._tables.pop((name, generation), None)
 
+    def forget(self) -> None:
+        """Forget what is known of the tables (after they were dropped behind the runner's back)."""
+        self._tables.clear()
+        self._complete.clear()
+
     def holds_rows(self, name: str, generation: int) -> bool:
         """Whether any table of the generation exists and holds a row."""
         with self.engine.connect() as conn:

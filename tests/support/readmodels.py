@@ -75,7 +75,7 @@ class Models:
         with self.models.engine.begin() as conn:
             for name in sorted(names):
                 conn.execute(text(f"DROP TABLE {quote(name)}"))
-        self.models._tables.clear()
+        self.models.generations.forget()
 
     def lock_held(self, name: str, pid: int) -> bool:
         """Does process `pid` hold the lock of projection `name`? Looked at, never taken."""
