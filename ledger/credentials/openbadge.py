@@ -1,6 +1,6 @@
 """An Open Badges 3.0 `OpenBadgeCredential` (VC data model 2.0) for a professional's cycle.
 
-A pure function of the facts the read models give (`projections.evidence.facts`: the very
+A pure function of the facts the read models give (`projections.balances.facts`: the very
 balance `studyledger balance P --at D --known-at T` shows, and the approved claims behind its
 cycle figure), the issuer's profile, and the values the ledger chooses for this issue: the
 credential's id, the instant and the salt. The professional is named only by a salted
