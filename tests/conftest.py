@@ -1,4 +1,5 @@
 """Shared fixtures: a store on every engine, a controllable clock, and the CLI runner; the markers.
+(What tests import lives in tests/support/: no test module imports another, nor this file.)
 
 `store` is parametrised over SQLite (a file in the test's temporary folder) and PostgreSQL
 (a schema of its own in the database named by STUDYLEDGER_TEST_POSTGRES_URL, dropped after
@@ -14,13 +15,10 @@ STUDYLEDGER_TEST_POSTGRES_URL is not set.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +26,10 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from ledger.app import Ledger, open_ledger
+from ledger.app import open_ledger
 from storage.config import Store, resolve
+from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
 
-POSTGRES_URL = os.environ.get("STUDYLEDGER_TEST_POSTGRES_URL")
 NO_POSTGRES = "PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 NOT_UNIT = ("processes", "postgres", "slow")
 
@@ -52,32 +50,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=NO_POSTGRES))
 
 
-@dataclass
-class Clock:
-    """A clock tests move by hand. Starts at noon UTC on 2026-06-15."""
-
-    now: datetime = field(default_factory=lambda: datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, **delta: float) -> datetime:
-        self.now += timedelta(**(delta or {"seconds": 1}))
-        return self.now
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     """A `--db` URL of a store no other test uses."""
@@ -88,7 +60,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     schema = "t_" + uuid.uuid4().hex[:12]
     separator = "&" if "?" in POSTGRES_URL else "?"
     yield f"{POSTGRES_URL}{separator}schema={schema}"
-    _drop_schema(POSTGRES_URL, schema)
+    drop_schema(POSTGRES_URL, schema)
 
 
 @pytest.fixture
@@ -121,25 +93,6 @@ def ledger(store: Store, clock: Clock, request: pytest.FixtureRequest) -> Any:
     app = open_ledger(store, create=True, clock=clock, os_user="tester")
     yield app
     app.close()
-
-
-def count_events(store: Store) -> int:
-    """How many events the store holds, read afresh."""
-    app = Ledger(store)
-    try:
-        return sum(1 for _ in app.event_log.all_events())
-    finally:
-        app.close()
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
 
 
 @pytest.fixture

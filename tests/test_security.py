@@ -32,7 +32,8 @@ from cli.main import cli
 from ledger.app import open_ledger
 from ledger.demo import NURSES, TEACHERS
 from storage.config import resolve
-from tests.conftest import POSTGRES_URL, Clock, Result, _drop_schema
+from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
+from tests.support.pgserver import RefusingServer
 
 SECRET = "Pw-Zebra-0xC0FFEE-9137"
 # The same secret with characters a URL must escape: neither form may show.
@@ -109,8 +110,6 @@ def test_a_refused_connection_shows_no_password(logs, args, as_json, password):
 def test_a_wrong_password_shows_no_password(logs, args, as_json):
     """Against a stand-in server that asks for the password and refuses it (the test database trusts
     every local connection, so it never refuses one)."""
-    from tests.cli.test_postgres_auth import RefusingServer
-
     server = RefusingServer()
     try:
         url = _server_url(ODD_SECRET, host="127.0.0.1", port=server.port, user="register")
@@ -155,7 +154,7 @@ def test_a_working_store_shows_its_password_nowhere(logs, password):
                 assert result.exit_code in (0, 1), result.stderr
                 _assert_no_secret(result, logs, password)
     finally:
-        _drop_schema(POSTGRES_URL, schema)
+        drop_schema(POSTGRES_URL, schema)
 
 
 def test_a_stores_repr_holds_no_password():
@@ -266,7 +265,7 @@ def test_a_plain_schema_name_is_used_as_given(schema):
         assert invoke("--db", _schema_url(schema), "init").exit_code == 0
         assert _schema_exists(schema)
     finally:
-        _drop_schema(POSTGRES_URL, schema)  # type: ignore[arg-type]
+        drop_schema(POSTGRES_URL, schema)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["plain", "json"])

@@ -1,4 +1,4 @@
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 
 def test_init_and_register_professional(run, store):

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from storage.config import resolve
-from tests.conftest import Clock, count_events
+from tests.support.harness import Clock, count_events
 from tests.support.tampering import POINTS, RawStore, named_position
 
 P = "X-1"  # a professional who is also a reviewer

@@ -8,34 +8,16 @@ succeed and write (see `test_the_same_commands_with_good_input_succeed`).
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 ID_RULE = "must be 1–64 characters of A-Z a-z 0-9 . _ -."
 KIND_RULE = "--kind must be one of question, answer, co-construction, facilitation."
 DATE_RULE = "must be a real date written YYYY-MM-DD."
 INSTANT_RULE = "--known-at must be an ISO 8601 instant with a time zone, e.g. 2025-03-04T12:00:00Z, or a date YYYY-MM-DD."
-
-
-@pytest.fixture
-def populated(ledger: Any, run: Any) -> Any:
-    """R-1 (claimant), R-2, R-3 in wound-care; reviewer V-1; claim `c-1` by R-1, endorsed by R-2."""
-    for pid in ("R-1", "R-2", "R-3"):
-        ledger.register_professional(id=pid, name=f"Nurse {pid}", group="nurse", registered_on=date(2024, 1, 1))
-    ledger.appoint_reviewer(id="V-1", name="Vera", on=date(2024, 1, 1))
-    ledger.register_network(id="wound-care", name="Wondzorg", theme=["wound-care"], group=["nurse"],
-                            founded_on=date(2021, 9, 1))
-    for pid in ("R-1", "R-2"):
-        ledger.join_network(network="wound-care", professional=pid, on=date(2025, 1, 1))
-    ledger.submit_claim(professional="R-1", network="wound-care", kind="answer", on=date(2025, 3, 4),
-                        hours=Decimal(2), description="d", outcome="o", request_id="c-1")
-    ledger.endorse_claim(claim="c-1", by="R-2", statement="Yes")
-    return run
 
 
 def submit(**changes: str | None) -> list[str]:

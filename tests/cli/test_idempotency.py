@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from domain.errors import RequestIdReused
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 
 @pytest.fixture

@@ -9,76 +9,19 @@ used), and answers as PostgreSQL does — FATAL 28P01 "password authentication f
 from __future__ import annotations
 
 import json
-import socket
-import struct
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.children import EXE, child_env
-from tests.cli.test_processes import assert_one_sentence
+from tests.support.children import EXE, assert_one_sentence, child_env
+from tests.support.pgserver import RefusingServer
 
 pytestmark = [pytest.mark.processes,
               pytest.mark.skipif(EXE is None, reason="the `studyledger` console script is not installed")]
 
 SECRET = "Wachtw00rd-van-het-register"
-
-
-class RefusingServer:
-    """Accepts connections, asks each for its password, refuses it."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.passwords: list[str] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._refuse, args=(conn,), daemon=True).start()
-
-    def _refuse(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                while True:  # SSL and GSS encryption requests first: "N", not supported
-                    length, code = struct.unpack("!ii", _read(conn, 8))
-                    if code in (80877103, 80877104):
-                        conn.sendall(b"N")
-                        continue
-                    _read(conn, length - 8)  # the startup message's parameters
-                    break
-                conn.sendall(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
-                kind, length = struct.unpack("!ci", _read(conn, 5))
-                assert kind == b"p"
-                self.passwords.append(_read(conn, length - 4).rstrip(b"\0").decode())
-                fields = b"".join(key + value.encode() + b"\0" for key, value in [
-                    (b"S", "FATAL"), (b"V", "FATAL"), (b"C", "28P01"),
-                    (b"M", 'password authentication failed for user "register"'),
-                ]) + b"\0"
-                conn.sendall(b"E" + struct.pack("!i", len(fields) + 4) + fields)
-            except (OSError, AssertionError, struct.error):
-                pass
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def _read(conn: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise OSError("closed")
-        data += chunk
-    return data
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from storage.config import Store, resolve
-from tests.support.children import EXE, NO_EXE, bound_by_file_modes, child_env
+from tests.support.children import EXE, NO_EXE, assert_one_sentence, bound_by_file_modes, child_env
 from tests.support.children import run_all as run_children
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 
@@ -52,13 +52,6 @@ def ok(*args: str, db: str, cwd: Path | None = None) -> str:
     assert done.returncode == 0, f"studyledger {' '.join(args)} exited {done.returncode}: {done.stderr}"
     assert done.stderr == "", f"studyledger {' '.join(args)} wrote on stderr: {done.stderr!r}"
     return done.stdout
-
-
-def assert_one_sentence(stderr: str) -> None:
-    assert "Traceback" not in stderr, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {stderr!r}"
-    assert lines[0].strip(), stderr
 
 
 # --- 1. a first session --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 
 from domain.network import Network
 from domain.professional import Professional
-from tests.conftest import Clock, Result, count_events
+from tests.support.harness import Clock, Result, count_events
 
 ACTIVITY = "2026-03-10"  # the standard claim's activity date; the clock starts on 2026-06-15
 TODAY = "2026-06-15"

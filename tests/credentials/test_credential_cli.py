@@ -14,58 +14,16 @@ import pytest
 
 from ledger.credentials import dataintegrity, keyfile, multibase
 from ledger.credentials.verify import schema, verify
-from tests.conftest import count_events
+from tests.support.credentials import changed, issue, ok
+from tests.support.harness import count_events
 
 DATA = Path(__file__).parent.parent / "data" / "credentials"
-
-
-def ok(result: Any) -> Any:
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def refused(result: Any, code: int = 1) -> str:
     assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     return result.stderr
-
-
-def submit(run: Any, on: str, *, hours: str = "2.5", kind: str = "answer") -> str:
-    result = ok(run("claim", "submit", "--professional", "R-1", "--network", "wound-care", "--kind", kind, "--on", on,
-                    "--hours", hours, "--description", "Advised on a pressure ulcer", "--outcome", "A new protocol"))
-    claim = result.stdout.strip()
-    ok(run("claim", "endorse", claim, "--by", "R-2", "--statement", "I was there"))
-    return claim
-
-
-@pytest.fixture
-def register(run: Any, clock: Any, tmp_path: Path) -> dict[str, Any]:
-    """R-1 (registered 2022-03-01: cycle 2026-03-01 – 2030-02-28 on 2026-06-15) with three approved claims in
-    the cycle and one in the cycle before, one of the three revoked later; the register's key in key_file."""
-    ok(run("professional", "register", "R-1", "--name", "Rosa Smit", "--group", "nurse", "--registered-on", "2022-03-01"))
-    ok(run("professional", "register", "R-2", "--name", "Ruud Bos", "--group", "nurse", "--registered-on", "2024-01-01"))
-    ok(run("reviewer", "appoint", "V-1", "--name", "Vera Kok", "--on", "2024-01-01"))
-    ok(run("network", "register", "wound-care", "--name", "Wondzorg", "--theme", "wound-care", "--theme", "diabetes",
-           "--group", "nurse", "--founded-on", "2021-09-01"))
-    for who in ("R-1", "R-2"):
-        ok(run("network", "join", "wound-care", who, "--on", "2024-06-01"))
-    claims = {on: submit(run, on) for on in ("2025-03-04", "2026-03-10", "2026-04-02", "2026-05-05")}
-    for on, claim in claims.items():
-        ok(run("review", "approve", claim, "--reviewer", "V-1", "--rationale", "Good", "--points", "1.5" if on == "2026-04-02" else "2"))
-    clock.tick(hours=1)
-    before_revoke = clock.now
-    clock.tick(hours=1)
-    ok(run("review", "revoke", claims["2026-05-05"], "--reviewer", "V-1", "--reason", "Counted twice"))
-    clock.tick(hours=1)
-    key_file = tmp_path / "register.key"
-    ok(run("keys", "init", "--key-file", str(key_file), "--issuer-name", "Register of Nurses",
-           "--issuer-url", "https://register.example/"))
-    clock.tick(minutes=5)
-    return {"claims": claims, "key_file": key_file, "before_revoke": before_revoke}
-
-
-def issue(run: Any, register: dict, *args: str) -> dict:
-    return ok(run("credential", "issue", "R-1", "--key-file", str(register["key_file"]), *args)).json()
 
 
 def write(tmp_path: Path, document: Any, name: str = "credential.json") -> str:
@@ -288,12 +246,6 @@ def _string_leaves(document: Any, path: tuple = ()) -> list[tuple]:
     return [path] if isinstance(document, str) else []
 
 
-def _changed(text: str) -> str:
-    """One character changed, in the middle (so that a prefix like 'z' or 'urn:' stays)."""
-    i = len(text) // 2
-    return text[:i] + ("x" if text[i] != "x" else "y") + text[i + 1:]
-
-
 def test_a_one_character_change_in_any_field_makes_it_invalid(run, register, clock):
     document = issue(run, register)
     keys = table(keys_now(run))
@@ -305,7 +257,7 @@ def test_a_one_character_change_in_any_field_makes_it_invalid(run, register, clo
         target = tampered
         for step in path[:-1]:
             target = target[step]
-        target[path[-1]] = _changed(target[path[-1]])
+        target[path[-1]] = changed(target[path[-1]])
         verdict = verify(tampered, keys, clock.now)
         assert not verdict.valid, path
     # and a field added, or one removed
@@ -324,7 +276,7 @@ def test_tampering_is_refused_by_the_command_with_the_reason(run, register, tmp_
     elif where == "claim":
         document["evidence"][0]["narrative"] = document["evidence"][0]["narrative"].replace("2026-03-10", "2026-03-11")
     else:
-        document["proof"][0]["proofValue"] = _changed(document["proof"][0]["proofValue"])
+        document["proof"][0]["proofValue"] = changed(document["proof"][0]["proofValue"])
     message = refused(run("credential", "verify", write(tmp_path, document)))
     assert message.startswith("Invalid (proof): ")
 

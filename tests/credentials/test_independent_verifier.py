@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.credentials.test_credential_cli import _changed, issue, register  # noqa: F401  (the fixture)
+from tests.support.credentials import changed, issue
 
 JS = Path(__file__).parent / "js"
 CONTEXTS = Path(__file__).parent.parent.parent / "ledger" / "credentials" / "contexts"
@@ -56,12 +56,12 @@ def test_the_independent_verifier_rejects_a_one_character_change(credential, tmp
     tampered = copy.deepcopy(credential)
     if where == "claim":
         evidence = tampered["evidence"][0]
-        evidence["narrative"] = _changed(evidence["narrative"])
+        evidence["narrative"] = changed(evidence["narrative"])
     elif where == "points":
         result = tampered["credentialSubject"]["result"][0]
         result["value"] = result["value"].replace("3", "4")
     else:
-        tampered["proof"][0]["proofValue"] = _changed(tampered["proof"][0]["proofValue"])
+        tampered["proof"][0]["proofValue"] = changed(tampered["proof"][0]["proofValue"])
     assert tampered != credential
     verdict = independent(tmp_path, tampered)
     assert verdict["verified"] is False

@@ -41,14 +41,12 @@ import pytest
 
 from storage.config import resolve
 from tests.support.children import EXE, NO_EXE, bound_by_file_modes, child_env
-from tests.conftest import POSTGRES_URL
 from tests.support.faults import (
     Proxy,
     argv,
     assert_fails,
     audit_all,
     audit_ok,
-    drop_schema,
     import_file,
     make_store,
     pg_url,
@@ -57,6 +55,7 @@ from tests.support.faults import (
     stored,
     submit,
 )
+from tests.support.harness import POSTGRES_URL, drop_schema
 
 pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 

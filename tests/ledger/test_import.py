@@ -16,7 +16,7 @@ from domain.errors import DomainError, EndorserMustNotBeClaimant
 from ledger.app import open_ledger
 from ledger.errors import InvalidInput
 from ledger.importer import import_lines
-from tests.conftest import Result, count_events
+from tests.support.harness import Result, count_events
 
 # The example lines of SPEC §3, verbatim, in an order that works (plus R-2, who endorses).
 SPEC_LINES = [

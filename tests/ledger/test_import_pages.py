@@ -21,7 +21,7 @@ from ledger.unit_of_work import IdFilter
 from storage.config import resolve
 from projections.runner import ReadModels
 from projections.verify import verify
-from tests.conftest import count_events
+from tests.support.harness import count_events
 
 MEMBERS = [f"R-{n}" for n in range(1, 7)]
 

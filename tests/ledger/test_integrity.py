@@ -50,7 +50,7 @@ from ledger.errors import InvalidInput
 from ledger.integrity import check_chain, digest, parse_digest
 from storage.config import resolve
 from storage.seals import GENESIS, link
-from tests.conftest import POSTGRES_URL, Clock
+from tests.support.harness import POSTGRES_URL, Clock
 from tests.support.tampering import POINTS, RawStore, StoredRow, named_position
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -37,7 +37,7 @@ from eventsourcing.utils import Environment  # noqa: E402
 from ledger.app import Ledger  # noqa: E402
 from storage.sqlite import SealingSQLiteApplicationRecorder  # noqa: E402
 from storage.config import resolve  # noqa: E402
-from tests.conftest import POSTGRES_URL, _drop_schema  # noqa: E402
+from tests.support.harness import POSTGRES_URL, drop_schema  # noqa: E402
 
 
 class SQLiteStore:
@@ -95,7 +95,7 @@ class PostgresStore(SQLiteStore):
         try:
             super().tearDown()
         finally:
-            _drop_schema(POSTGRES_URL, self._schema)
+            drop_schema(POSTGRES_URL, self._schema)
 
 
 class TestSQLiteApplicationRecorder(SQLiteStore, ApplicationRecorderTestCase[SealingSQLiteApplicationRecorder]):

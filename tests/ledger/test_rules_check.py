@@ -18,7 +18,7 @@ from domain.base import acting_as, recording_at
 from domain.membership import Membership
 from ledger.app import open_ledger
 from ledger.rules_check import check_rules
-from tests.conftest import Clock
+from tests.support.harness import Clock
 from tests.support.tampering import RawStore
 
 ACTIVITY = "2026-03-10"

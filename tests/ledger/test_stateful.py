@@ -81,7 +81,7 @@ from storage.config import resolve
 from projections.reader import Reader
 from projections.replay import Replay
 from projections.runner import ReadModels
-from tests.conftest import POSTGRES_URL, Clock, _drop_schema
+from tests.support.harness import POSTGRES_URL, Clock, drop_schema
 
 STATEFUL_EXAMPLES = {"sqlite": 40, "postgresql": 15}
 STATEFUL_STEPS = 60
@@ -870,7 +870,7 @@ def fresh_store(engine: str) -> tuple[Any, Callable[[], None]]:
     assert POSTGRES_URL
     schema = "sm_" + uuid.uuid4().hex[:12]
     separator = "&" if "?" in POSTGRES_URL else "?"
-    return resolve(f"{POSTGRES_URL}{separator}schema={schema}"), lambda: _drop_schema(POSTGRES_URL, schema)
+    return resolve(f"{POSTGRES_URL}{separator}schema={schema}"), lambda: drop_schema(POSTGRES_URL, schema)
 
 
 class LedgerMachine(RuleBasedStateMachine):

@@ -28,7 +28,7 @@ from domain.base import LedgerAggregate
 from ledger.app import Ledger, open_ledger
 from storage.config import resolve
 from projections.decode import decode_state, raw_state, value
-from tests.conftest import Clock, count_events
+from tests.support.harness import Clock, count_events
 
 ORIGINATOR_FIELDS = {"originator_id", "originator_version"}  # stored in the record, not in the state
 

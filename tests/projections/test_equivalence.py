@@ -12,37 +12,26 @@ its back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, delete, func, select, update
 
 from ledger.app import Ledger
-from ledger.demo import script
 from projections.runner import ReadModels
 from projections.verify import verify
 from projections.registry import PROJECTIONS
-from tests.conftest import Clock, count_events
+from tests.support.demo import demo_steps
+from tests.support.harness import Clock, count_events
 
 pytestmark = pytest.mark.slow  # every test writes the demo one command at a time first
 
 Snapshot = dict[tuple[str, str], list[tuple[Any, ...]]]
 
 
-def extra_steps(today: date) -> list[tuple[str, dict[str, Any]]]:
-    """What the demo does not do: clear endorsements by amending the kind; close a network."""
-    return [
-        ("claim amend", {"claim": "demo-11", "by": "T-1003", "kind": "answer"}),
-        ("claim endorse", {"claim": "demo-11", "by": "T-1001", "statement": "Fatima explained the protocol to us."}),
-        ("review approve", {"claim": "demo-11", "reviewer": "R-hvos", "rationale": "Expertise shared."}),
-        ("network close", {"id": "wondzorg", "on": today - timedelta(days=10)}),
-    ]
-
-
 def write_demo(ledger: Ledger, clock: Clock, after_each: Callable[[], Any]) -> int:
     """Write the demo and the extra steps one command at a time; how many commands ran."""
-    steps = [(command, values) for _, command, values in script(clock.today)] + extra_steps(clock.today)
+    steps = demo_steps(clock.today)
     for command, values in steps:
         clock.tick(seconds=7)
         ledger.run(command, values)

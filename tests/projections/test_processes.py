@@ -40,8 +40,8 @@ from projections.reader import Reader
 from projections.runner import ReadModels
 from projections.registry import PROJECTIONS
 from tests.support.children import EXE, NO_EXE, Children, child_env
+from tests.support.harness import POSTGRES_URL
 from tests.support.readmodels import Models
-from tests.conftest import POSTGRES_URL
 
 
 pytestmark = [

@@ -46,7 +46,7 @@ from projections.reader import Reader
 from projections.replay import Replay
 from projections.runner import ReadModels
 from projections.verify import verify
-from tests.conftest import POSTGRES_URL, Clock, _drop_schema
+from tests.support.harness import POSTGRES_URL, Clock, drop_schema
 
 BASE = date(2025, 1, 1)  # the history's dates lie in BASE - 30 … BASE + SPAN days
 SPAN = 40
@@ -189,7 +189,7 @@ def fresh_store(engine: str) -> Iterator[Any]:
     try:
         yield resolve(f"{POSTGRES_URL}{separator}schema={schema}")
     finally:
-        _drop_schema(POSTGRES_URL, schema)
+        drop_schema(POSTGRES_URL, schema)
 
 
 def attempt(clock: Clock, built: Built, gap: timedelta, call: Callable[[], Any]) -> Any:

@@ -16,14 +16,13 @@ import pytest
 from sqlalchemy import update
 
 from ledger.app import Ledger
-from ledger.demo import script
 from projections import quick
 from projections.bookkeeping import rm_applied
 from projections.reader import Reader
 from projections.registry import PROJECTIONS
 from projections.runner import ReadModels
-from tests.conftest import Clock
-from tests.projections.test_equivalence import extra_steps
+from tests.support.demo import demo_steps
+from tests.support.harness import Clock
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def test_quick_topics_are_the_projections_own(models: ReadModels) -> None:
 def test_quick_balance_equals_the_readers_after_every_command(ledger: Ledger, clock: Clock,
                                                                models: ReadModels) -> None:
     reader = Reader(models, ledger)
-    steps = [(command, values) for _, command, values in script(clock.today)] + extra_steps(clock.today)
+    steps = demo_steps(clock.today)
     people = [v["id"] for c, v in steps if c == "professional register"]
     answered = behind = 0
     for number, (command, values) in enumerate(steps):

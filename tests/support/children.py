@@ -40,6 +40,14 @@ def child_env(db: str | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def assert_one_sentence(stderr: str) -> None:
+    """A failed child said why in one line, with no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {stderr!r}"
+    assert lines[0].strip(), stderr
+
+
 def run_all(jobs: dict[str, list[str]], env: dict[str, dict[str, str]] | None = None, cwd: Path | None = None,
             timeout: float = TIMEOUT) -> dict[str, subprocess.CompletedProcess[str]]:
     """Run several commands (name → argv) side by side; their results. Every child is bounded."""

@@ -185,14 +185,6 @@ def pg_url(base: str, schema: str, port: int | None = None) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}{separator}schema={schema}"))
 
 
-def drop_schema(base: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 # --- a proxy between the ledger and PostgreSQL -----------------------------------------------------
 
 
