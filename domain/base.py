@@ -43,23 +43,27 @@ def recording_at(now: datetime) -> Iterator[None]:
         _recording_instant.reset(token)
 
 
-@contextmanager
-def acting_as(actor: str, os_user: str) -> Iterator[None]:
-    """Record every event triggered inside the block as done by `actor`, run by the OS user `os_user`."""
-    token = _acting.set((actor, os_user))
-    try:
-        yield
-    finally:
-        _acting.reset(token)
+class acting_as:  # noqa: N801 - used as a function, like recording_at
+    """Record every event triggered inside the block as done by `actor`, run by the OS user `os_user`.
+    (A class rather than a generator: it is entered once per command, a whole import's worth of times.)"""
+
+    def __init__(self, actor: str, os_user: str) -> None:
+        self._who = (actor, os_user)
+
+    def __enter__(self) -> None:
+        self._token = _acting.set(self._who)
+
+    def __exit__(self, *_: Any) -> None:
+        _acting.reset(self._token)
 
 
 def _stamped(event_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`kwargs` with the actor and OS user of the command, when the event records them."""
-    if "os_user" not in event_class.__dataclass_fields__:  # type: ignore[attr-defined]
-        return kwargs
-    acting = _acting.get()
-    assert acting is not None, "events that record who acted are triggered inside acting_as(actor, os_user)"
-    return {**kwargs, "actor": acting[0], "os_user": acting[1]}
+    """`kwargs` (a fresh dict, the event's own) with the command's actor and OS user, when the event records them."""
+    if "os_user" in event_class.__dataclass_fields__:  # type: ignore[attr-defined]
+        acting = _acting.get()
+        assert acting is not None, "events that record who acted are triggered inside acting_as(actor, os_user)"
+        kwargs["actor"], kwargs["os_user"] = acting
+    return kwargs
 
 
 @lru_cache(maxsize=1 << 16)
