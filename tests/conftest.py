@@ -29,6 +29,7 @@ from cli.main import cli
 from ledger.app import open_ledger
 from storage.config import Store, resolve
 from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
+from tests.support.snapshots import Snapshots
 
 NO_POSTGRES = "PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 NOT_UNIT = ("processes", "postgres", "slow")
@@ -121,6 +122,12 @@ def initialised_copy(db_url: str, initialised: Path) -> bool:
     for made in initialised.iterdir():
         shutil.copy2(made, Path(db_url).parent / made.name)
     return True
+
+
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    """Registers built once per session on SQLite, copied into each test that starts from one."""
+    return Snapshots(tmp_path_factory.mktemp("snapshots"))
 
 
 @pytest.fixture(scope="session")

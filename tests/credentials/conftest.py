@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.support.credentials import a_register
+from tests.support.snapshots import Snapshots
 
 
 @pytest.fixture
-def register(run: Any, clock: Any, tmp_path: Path) -> dict[str, Any]:
-    return a_register(run, clock, tmp_path)
+def register(run: Any, clock: Any, tmp_path: Path, db_url: str, snapshots: Snapshots) -> dict[str, Any]:
+    return snapshots.register("credentials", db_url, clock, lambda: a_register(run, clock, tmp_path))
