@@ -57,13 +57,11 @@ class acting_as:  # noqa: N801 - used as a function, like recording_at
         _acting.reset(self._token)
 
 
-def _stamped(event_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`kwargs` (a fresh dict, the event's own) with the command's actor and OS user, when the event records them."""
-    if "os_user" in event_class.__dataclass_fields__:  # type: ignore[attr-defined]
-        acting = _acting.get()
-        assert acting is not None, "events that record who acted are triggered inside acting_as(actor, os_user)"
-        kwargs["actor"], kwargs["os_user"] = acting
-    return kwargs
+def _who() -> tuple[str, str]:
+    """The actor and OS user of the command being carried out."""
+    acting = _acting.get()
+    assert acting is not None, "events that record who acted are triggered inside acting_as(actor, os_user)"
+    return acting
 
 
 @lru_cache(maxsize=1 << 16)
@@ -84,9 +82,15 @@ class LedgerAggregate(Aggregate):
     class Created(Event, Aggregate.Created):
         pass
 
+    # An event that records who acted (its class has `actor` and `os_user` fields) gets them here.
+
     @classmethod
     def _create(cls, event_class: Any, **kwargs: Any) -> Any:
-        return super()._create(event_class, **_stamped(event_class, kwargs))
+        if "os_user" in event_class.__dataclass_fields__:
+            kwargs["actor"], kwargs["os_user"] = _who()
+        return super()._create(event_class, **kwargs)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        super().trigger_event(event_class, **_stamped(event_class, kwargs))
+        if "os_user" in event_class.__dataclass_fields__:
+            kwargs["actor"], kwargs["os_user"] = _who()
+        super().trigger_event(event_class, **kwargs)

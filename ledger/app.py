@@ -23,7 +23,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.base import acting_as, recording_at
 from domain.claim import Claim
-from domain.errors import UnknownClaim, UnknownNetwork, UnknownProfessional, UnknownReviewer
+from domain.errors import UnknownNetwork, UnknownProfessional, UnknownReviewer
 from domain.membership import Membership
 from domain.network import Network
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
@@ -229,23 +229,6 @@ class Ledger(Application):
             days += [e.timestamp.date() for e in self._logged(*DECISIONS) if e.actor == reviewer.reviewer_id]
         return max(days, default=None)
 
-    def claim(self, ref: str) -> Claim:
-        """A claim by its id, or by the --request-id it was submitted with."""
-        try:
-            aggregate = self.find(Aggregate, UUID(ref))
-        except ValueError:
-            aggregate = None
-        found = aggregate if isinstance(aggregate, Claim) else None  # another aggregate's id is no claim
-        if found is None:
-            request = self.find(Request, Request.create_id(ref))
-            from ledger.commands.claims import SubmitClaim
-
-            if request is not None and request.command == SubmitClaim.path:
-                found = self.find(Claim, UUID(request.result["claim"]))
-        if found is None:
-            raise UnknownClaim(f"no claim '{ref}' was submitted")
-        return found
-
     def policy_terms(self, on: date) -> PolicyTerms:
         policy = self.policy()
         return policy.in_force(on) if policy else DEFAULT_TERMS
@@ -254,7 +237,9 @@ class Ledger(Application):
 
     def claim_id(self, ref: str) -> UUID:
         """The id of the claim `ref` names: its id, or the --request-id it was submitted with."""
-        return self.claim(ref).id
+        from ledger.commands.claims import claim_named
+
+        return claim_named(self, ref).id
 
 
 DECISIONS = ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked")

@@ -22,33 +22,30 @@ from eventsourcing.persistence import Mapper, StoredEvent
 class UnitOfWork:
     def __init__(self, get: Callable[[UUID], Aggregate], save: Callable[..., Any], mapper: Mapper) -> None:
         self._get, self._save, self._mapper = get, save, mapper
-        self._import: Staging | None = None
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         """The aggregate as it stands, or None if there is none."""
-        if self._import is not None:
-            return self._import.get(aggregate_id)
         try:
             return self._get(aggregate_id)
         except AggregateNotFoundError:
             return None
 
     def save(self, *aggregates: Aggregate) -> None:
-        """Save every changed aggregate in one transaction (while importing: stage their events)."""
-        if self._import is None:
-            self._save(*aggregates)
-        else:
-            self._import.stage(aggregates)
+        """Save every changed aggregate in one transaction."""
+        self._save(*aggregates)
 
     @contextmanager
     def importing(self, transaction: Any, *, into_empty_store: bool) -> Iterator[Staging]:
-        """Read and save through the import's `transaction` (storage.eventlog.ImportTransaction) inside the block."""
-        assert self._import is None, "imports do not nest"
-        self._import = Staging(transaction, self._mapper, into_empty_store)
+        """Read and save through the import's `transaction` (storage.eventlog.ImportTransaction) inside the
+        block: its staging's `get` and `stage` stand in for `get` and `save` (called directly, per aggregate
+        read and per command: no test of which applies on that path)."""
+        assert "get" not in vars(self), "imports do not nest"
+        staging = Staging(transaction, self._mapper, into_empty_store)
+        self.get, self.save = staging.get, staging.stage  # type: ignore[method-assign]
         try:
-            yield self._import
+            yield staging
         finally:
-            self._import = None
+            del self.get, self.save
 
 
 class Staging:
@@ -82,7 +79,7 @@ class Staging:
         self._cache[aggregate_id] = aggregate
         return aggregate
 
-    def stage(self, aggregates: Iterable[Aggregate]) -> None:
+    def stage(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
             self.events.extend(map(self._mapper.to_stored_event, aggregate.collect_events()))
             self._cache[aggregate.id] = aggregate

@@ -88,7 +88,8 @@ def command(path: str, *, importable: bool = True) -> Callable[[C], C]:
         if "claim" in options:
             options = {"claim": options.pop("claim"), **options}
         cls.path, cls.importable = path, importable
-        cls.schema = type(f"{cls.__name__}Schema", (CommandSchema,), {"command": cls, **options})
+        bases = (CommandSchema,) if cls.check is Command.check else (CommandSchema, Agreeing)
+        cls.schema = type(f"{cls.__name__}Schema", bases, {"command": cls, **options})
         COMMANDS[path] = cls
         return cls
 
@@ -100,13 +101,19 @@ class CommandSchema(Schema):
 
     command: ClassVar[type[Command]]
 
-    @validates_schema
-    def agree(self, data: dict[str, Any], **_: Any) -> None:
-        self.command.check(data)
-
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Command:
         return self.command(**data)
+
+
+class Agreeing(Schema):
+    """The schema of a command whose options must agree with each other: its `check` validates them."""
+
+    command: ClassVar[type[Command]]
+
+    @validates_schema
+    def agree(self, data: dict[str, Any], **_: Any) -> None:
+        self.command.check(data)
 
 
 @functools.cache

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from marshmallow import ValidationError
 
 from domain.claim import Claim
+from domain.errors import UnknownClaim
 from domain.values import MAX_HOURS
 from ledger.commands.base import Command, carry_out, command, option
 from ledger.fields import Amount, Day, Identifier, Key, Kind, Text
+from ledger.requests import Request
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -88,6 +92,22 @@ class AmendClaim(ByClaimant):
             )
 
 
+def claim_named(ledger: Ledger, ref: str) -> Claim:
+    """The claim `ref` names: its id, or the --request-id it was submitted with."""
+    try:
+        aggregate = ledger.find(Aggregate, UUID(ref))
+    except ValueError:
+        aggregate = None
+    found = aggregate if isinstance(aggregate, Claim) else None  # another aggregate's id is no claim
+    if found is None:
+        request = ledger.find(Request, Request.create_id(ref))
+        if request is not None and request.command == SubmitClaim.path:
+            found = ledger.find(Claim, UUID(request.result["claim"]))
+    if found is None:
+        raise UnknownClaim(f"no claim '{ref}' was submitted")
+    return found
+
+
 @carry_out.register(SubmitClaim)
 def submit_claim(c: SubmitClaim, ledger: Ledger) -> dict:
     membership = ledger.membership(c.network, c.professional)
@@ -103,7 +123,7 @@ def submit_claim(c: SubmitClaim, ledger: Ledger) -> dict:
 
 @carry_out.register(EndorseClaim)
 def endorse_claim(c: EndorseClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     membership = ledger.membership(claim.network_id, c.by)
     claim.endorse(endorser=ledger.professional(c.by), membership=membership, statement=c.statement,
                   today=ledger.today)
@@ -115,14 +135,14 @@ def endorse_claim(c: EndorseClaim, ledger: Ledger) -> dict:
 
 @carry_out.register(WithdrawClaim)
 def withdraw_claim(c: WithdrawClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     claim.withdraw(by=c.by)
     return ledger.commit({"claim": str(claim.id), "status": claim.status}, claim)
 
 
 @carry_out.register(AmendClaim)
 def amend_claim(c: AmendClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     claimant = ledger.professional(claim.professional_id) if c.by == claim.professional_id else None
     membership = ledger.membership(claim.network_id, claim.professional_id)
     claim.amend(

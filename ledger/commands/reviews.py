@@ -11,7 +11,7 @@ from domain.professional import Professional
 from domain.reviewer import Reviewer
 from domain.values import format_points
 from ledger.commands.base import carry_out, command, option
-from ledger.commands.claims import OnClaim
+from ledger.commands.claims import OnClaim, claim_named
 from ledger.fields import Amount, Identifier, Text
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class RevokeClaim(WithReason):
 
 @carry_out.register(ApproveClaim)
 def approve_claim(c: ApproveClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     reviewer = ledger.reviewer(c.reviewer)
     network = claim.network_id
     claim.approve(
@@ -86,7 +86,7 @@ def approve_claim(c: ApproveClaim, ledger: Ledger) -> dict:
 @carry_out.register(RejectClaim)
 @carry_out.register(ReturnClaim)
 def reject_or_return_claim(c: RejectClaim | ReturnClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     reviewer = ledger.reviewer(c.reviewer)
     decide = claim.reject if isinstance(c, RejectClaim) else claim.return_to_claimant
     decide(reviewer=reviewer, reason=c.reason, today=ledger.today)
@@ -95,7 +95,7 @@ def reject_or_return_claim(c: RejectClaim | ReturnClaim, ledger: Ledger) -> dict
 
 @carry_out.register(RevokeClaim)
 def revoke_claim(c: RevokeClaim, ledger: Ledger) -> dict:
-    claim = ledger.claim(c.claim)
+    claim = claim_named(ledger, c.claim)
     reviewer = ledger.reviewer(c.reviewer)
     claim.revoke(reviewer=reviewer, reason=c.reason, today=ledger.today)
     assert claim.points_awarded is not None
