@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.utils import get_topic
 
 from domain.base import acting_as, recording_at
 from domain.claim import Claim
@@ -193,14 +194,14 @@ class Ledger(Application):
     # network its members, a professional their networks, a reviewer the day of their last
     # decision). Those recorded before did not: for them the log is searched as well.
 
-    def _logged(self, *names: str) -> Iterator[Any]:
-        """Every committed event of the named types (`Membership.Joined`), decoded, in log order."""
-        return self.event_log.all_events(topics=[topic for name in names for topic in _TOPICS[name]])
+    def _logged(self, *types: type) -> Iterator[Any]:
+        """Every committed event of these types (`Membership.Joined`), decoded, in log order."""
+        return self.event_log.all_events(topics=[get_topic(t) for t in types])
 
     def memberships_of(self, professional: Professional) -> list[Membership]:
         networks = list(professional.networks)
         if not professional.tracks_networks:
-            networks += [e.network_id for e in self._logged("Membership.Joined")
+            networks += [e.network_id for e in self._logged(Membership.Joined)
                          if e.professional_id == professional.professional_id]
         found = (self.membership(n, professional.professional_id) for n in dict.fromkeys(networks))
         return [m for m in found if m is not None]
@@ -208,7 +209,7 @@ class Ledger(Application):
     def memberships_in(self, network: Network) -> list[Membership]:
         members = list(network.members)
         if not network.tracks_members:
-            members += [e.professional_id for e in self._logged("Membership.Joined") if e.network_id == network.network_id]
+            members += [e.professional_id for e in self._logged(Membership.Joined) if e.network_id == network.network_id]
         found = (self.membership(network.network_id, p) for p in dict.fromkeys(members))
         return [m for m in found if m is not None]
 
@@ -217,9 +218,9 @@ class Ledger(Application):
         ids = list(membership.claims)
         if not membership.tracks_claims:
             who, network = membership.professional_id, membership.network_id
-            ids += [str(e.originator_id) for e in self._logged("Claim.Submitted")
+            ids += [str(e.originator_id) for e in self._logged(Claim.Submitted)
                     if e.professional_id == who and e.network_id == network]
-            ids += [str(e.originator_id) for e in self._logged("Claim.Endorsed") if e.by == who]
+            ids += [str(e.originator_id) for e in self._logged(Claim.Endorsed) if e.by == who]
         found = (self.find(Claim, UUID(i)) for i in dict.fromkeys(ids))
         return [c for c in found if c is not None and c.network_id == membership.network_id]
 
@@ -242,12 +243,7 @@ class Ledger(Application):
         return claim_named(self, ref).id
 
 
-DECISIONS = ("Claim.Approved", "Claim.Rejected", "Claim.Returned", "Claim.Revoked")
-# Event type → the topics it is stored under (the library names events by module and class).
-_TOPICS = {
-    name: [f"domain.{name.split('.')[0].lower()}:{name}"]
-    for name in ("Membership.Joined", "Claim.Submitted", "Claim.Endorsed", *DECISIONS)
-}
+DECISIONS = (Claim.Approved, Claim.Rejected, Claim.Returned, Claim.Revoked)
 
 
 def open_ledger(store: Store, *, create: bool = False, **options: Any) -> Ledger:
