@@ -47,10 +47,10 @@ A = TypeVar("A", bound=Aggregate)
 @functools.cache
 def by_name() -> dict[str, type[Command]]:
     """Every write command by its class's name in snake case (SubmitClaim → submit_claim)."""
-    from ledger.commands import COMMANDS
+    from ledger.commands import all_commands
 
     return {"".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_"): cls
-            for cls in COMMANDS.values()}
+            for cls in all_commands().values()}
 
 
 class DateAsISO(Transcoding):
@@ -125,9 +125,9 @@ class Ledger(Application):
 
     def run(self, path: str, values: dict[str, Any]) -> dict:
         """Carry out the write command at `path` (such as "claim submit") with these typed values."""
-        from ledger.commands import COMMANDS
+        from ledger.commands import command_at
 
-        return self.handle(COMMANDS[path](**values))
+        return self.handle(command_at(path)(**values))
 
     def __getattr__(self, name: str) -> Any:
         """A write command by name, for scripts and tests: `ledger.submit_claim(**values)` is

@@ -21,12 +21,12 @@ from marshmallow import ValidationError
 from domain.errors import DomainError
 from ledger import jsonlines
 from ledger.app import Ledger
-from ledger.commands import COMMANDS, Command, schema_for
+from ledger.commands import Command, all_commands, schema_for
 from ledger.errors import InvalidInput
 from ledger.fields import describe
 
 # The commands an import line may carry, by path.
-IMPORTABLE = sorted(path for path, cls in COMMANDS.items() if cls.importable)
+IMPORTABLE = sorted(path for path, cls in all_commands().items() if cls.importable)
 
 
 def parse_line(number: int, line: str) -> Command:

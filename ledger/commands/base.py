@@ -116,12 +116,6 @@ class Agreeing(Schema):
         self.command.check(data)
 
 
-@functools.cache
-def schema_for(path: str) -> CommandSchema:
-    """The schema of the command at `path`, one instance each (marshmallow schemas are reusable and costly to build)."""
-    return COMMANDS[path].schema()
-
-
 @functools.singledispatch
 def carry_out(command: Command, ledger: Ledger) -> dict:
     """Carry out `command` on `ledger`: check the rules on its aggregates, commit what changed; its result."""

@@ -6,13 +6,13 @@ from __future__ import annotations
 import click
 
 from cli.main import cli
-from ledger.commands import COMMANDS, carry_out, schema_for
+from ledger.commands import AREAS, all_commands, carry_out, schema_for
 from ledger.commands.base import Command
 from ledger.importer import IMPORTABLE
 
 
 def test_every_command_has_a_cli_command_at_its_path_a_schema_that_builds_it_and_a_handler():
-    for path, cls in COMMANDS.items():
+    for path, cls in all_commands().items():
         group: click.Command = cli
         for name in path.split():
             assert isinstance(group, click.Group), path
@@ -22,7 +22,7 @@ def test_every_command_has_a_cli_command_at_its_path_a_schema_that_builds_it_and
 
 
 def test_an_import_line_may_carry_every_command_but_the_key_and_credential_ones():
-    assert set(COMMANDS) - set(IMPORTABLE) == {"keys init", "keys rotate", "credential issue"}
+    assert set(all_commands()) - set(IMPORTABLE) == {"keys init", "keys rotate", "credential issue"}
 
 
 def test_loading_options_gives_the_command_with_its_actor():
@@ -32,3 +32,9 @@ def test_loading_options_gives_the_command_with_its_actor():
     leave = schema_for("network leave")
     assert leave.load({"network": "N", "professional": "P-1", "on": "2026-01-01"}).actor == "P-1"
     assert leave.load({"network": "N", "professional": "P-1", "cancel": True}).actor == "register"
+
+
+def test_a_command_lives_in_the_module_of_its_group():
+    # what command_at imports to find it: a command declared elsewhere would be found only by luck
+    for path, cls in all_commands().items():
+        assert cls.__module__ == f"ledger.commands.{AREAS[path.split()[0]]}", path
