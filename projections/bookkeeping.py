@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import StorageFailure
+from storage.readmodels import writing
 
 if TYPE_CHECKING:
     from projections.generations import Generations
@@ -91,13 +92,13 @@ class Bookkeeping:
         self.engine = engine
 
     def create(self) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             STATE.create_all(conn)
 
     def start(self, name: str) -> None:
         """Record `name` at generation 1, position 0 (unless another process just did)."""
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(insert(rm_state).values(name=name, generation=1, position=0))
                 conn.execute(insert(rm_applied).values(name=name, generation=1, position=0))
         except IntegrityError:
@@ -135,7 +136,7 @@ class Bookkeeping:
             generation, position, applied = book[name]
             if applied is None:
                 try:
-                    with self.engine.begin() as conn:
+                    with writing(self.engine) as conn:
                         conn.execute(insert(rm_applied).values(name=name, generation=generation, position=position))
                 except IntegrityError:
                     pass  # another process did the same at the same moment

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, inspect, literal, se
 from sqlalchemy.schema import CreateTable
 
 from projections.registry import PROJECTIONS
+from storage.readmodels import writing
 
 
 class Generations:
@@ -29,7 +30,7 @@ class Generations:
     def create(self, name: str, generation: int, *, indexes: bool = True) -> dict[str, Table]:
         """Create a generation's tables; a rebuild adds their secondary indexes after loading."""
         tables = self.tables(name, generation)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             for table in tables.values():
                 conn.execute(CreateTable(table, if_not_exists=True))
             if indexes:
@@ -45,7 +46,7 @@ class Generations:
     def drop(self, name: str, generation: int) -> None:
         tables = self.tables(name, generation)
         metadata = next(iter(tables.values())).metadata
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             metadata.drop_all(conn)
         self._tables.pop((name, generation), None)
 

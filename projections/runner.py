@@ -45,7 +45,7 @@ from projections.registry import PROJECTIONS
 from storage.errors import Conflict
 from storage.eventlog import EventLog
 from storage.locks import exclusive
-from storage.readmodels import duplicate, make_engine, page_transaction
+from storage.readmodels import duplicate, make_engine, page_transaction, writing
 
 PAGE_SIZE = 5000
 
@@ -175,10 +175,10 @@ class ReadModels:
                 tables = self.generations.create(n, current + 1, indexes=False)
                 targets.append(Target(PROJECTIONS[n], current + 1, 0, tables))
             head = self._advance(targets, self.horizon(), progress=progress, tracked=False)
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 for target in targets:
                     self.generations.index(conn, target.tables)
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 for target in targets:
                     self.books.switch(conn, target)
         return {"head": head, "rebuilt": names}

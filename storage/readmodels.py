@@ -54,18 +54,28 @@ def make_engine(store: Store) -> Engine:
 
 
 @contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes read-model tables, their indexes or their bookkeeping.
+
+    On SQLite it takes the write lock at BEGIN, waiting for it up to the busy timeout. A deferred
+    transaction that reads first (a position, an index's or a table's `checkfirst`) and writes
+    after fails at once with "database is locked" when another process committed in between (a
+    busy snapshot in WAL mode), whatever the timeout: a rebuild did, while claims were written.
+    """
+    options = {"sqlite_begin": "IMMEDIATE"} if engine.dialect.name == "sqlite" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
 def page_transaction(engine: Engine) -> Iterator[Connection]:
     """The transaction that writes one page of rows with the positions they bring the read models to."""
-    if engine.dialect.name == "sqlite":
-        # The write lock from the start: a page reads its positions before it writes them.
-        with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-            yield conn
-        return
-    with engine.connect() as conn, conn.begin():
-        # PostgreSQL: the page's commit need not wait for its WAL flush. A crash may lose the
-        # last pages, rows and position together (they are one transaction), and they are
-        # applied again; the events themselves are written with the server's own setting.
-        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    with writing(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            # The page's commit need not wait for its WAL flush. A crash may lose the last pages,
+            # rows and position together (they are one transaction), and they are applied again;
+            # the events themselves are written with the server's own setting.
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         yield conn
 
 
