@@ -38,8 +38,11 @@ NOT_UNIT = ("processes", "postgres", "slow")
 def pytest_configure(config: pytest.Config) -> None:
     # The tests' temporary folders (their SQLite stores) in memory where there is a tmpfs, unless
     # TMPDIR says where: on a disk, SQLite's fsync at every commit is most of an in-process test's time.
-    if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
-        tempfile.tempdir = "/dev/shm"
+    # Not on a small one (a container's /dev/shm is often 64 MB): a run keeps a few hundred MB there.
+    shm = "/dev/shm"
+    if "TMPDIR" not in os.environ and os.path.isdir(shm) and os.access(shm, os.W_OK) \
+            and shutil.disk_usage(shm).free >= 2 * 1024**3:
+        tempfile.tempdir = shm
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by the marks
