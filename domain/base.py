@@ -70,6 +70,46 @@ def natural_id(kind: str, *parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "/".join((kind, *parts)))
 
 
+class Naming:
+    """How aggregate ids name people (SPEC §9). By default a person is named by their register id, as
+    in stores made before §9. An encrypted store names them by a pseudonym the ledger keeps apart from
+    the events (`naming_people`): the aggregates of a person (and their memberships) then have ids that
+    nobody can derive from the register id without the register's key store."""
+
+    def person(self, register_id: str) -> str:
+        """The name aggregate ids use for the person with this register id."""
+        return register_id
+
+    def keyed(self, text: str) -> str:
+        """A value that stands for `text` in an aggregate id (a keyed hash in an encrypted store)."""
+        return text
+
+
+_naming: ContextVar[Naming] = ContextVar("naming", default=Naming())
+
+
+class naming_people:  # noqa: N801 - used as a function, like acting_as
+    """Name people in aggregate ids with `naming` inside the block."""
+
+    def __init__(self, naming: Naming) -> None:
+        self._naming = naming
+
+    def __enter__(self) -> None:
+        self._token = _naming.set(self._naming)
+
+    def __exit__(self, *_: Any) -> None:
+        _naming.reset(self._token)
+
+
+def person_id(kind: str, register_id: str, *parts: str) -> uuid.UUID:
+    """The aggregate id of a person's aggregate of `kind` (with more `parts` before the person)."""
+    return natural_id(kind, *parts, _naming.get().person(register_id))
+
+
+def keyed(text: str) -> str:
+    return _naming.get().keyed(text)
+
+
 class LedgerAggregate(Aggregate):
     """Base of the register's aggregates; its events carry the recording instant, and who acted."""
 

@@ -44,6 +44,14 @@ class UnknownClaim(NotFound):
     pass
 
 
+class PersonErased(NotFound):
+    """The person was erased (SPEC §9): their personal data and their link to the ledger are gone."""
+
+
+class NotEncrypted(DomainError):
+    """Erasure asked of a store made before personal data were encrypted (SPEC §9)."""
+
+
 class AlreadyRegistered(DomainError):
     rule = 1
 

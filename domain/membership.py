@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import ACTING, LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, person_id
 from domain.errors import (
     AlreadyMember,
     DateOutOfOrder,
@@ -42,7 +42,7 @@ DEREGISTERED = "deregistered"
 class Membership(LedgerAggregate):
     @staticmethod
     def create_id(network_id: str, professional_id: str, **_: Any) -> Any:
-        return natural_id("membership", network_id, professional_id)
+        return person_id("membership", professional_id, network_id)
 
     @classmethod
     def join(cls, *, network_id: str, professional: Professional, on: date) -> Membership:

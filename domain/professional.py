@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import event
 
-from domain.base import ACTING, LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, person_id
 from domain.errors import AlreadyDeregistered, DateOutOfOrder, DeregistrationContradictsClaims, NotDeregistered
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Professional(LedgerAggregate):
     @staticmethod
     def create_id(professional_id: str, **_: Any) -> Any:
-        return natural_id("professional", professional_id)
+        return person_id("professional", professional_id)
 
     @event("Registered")
     def __init__(
@@ -78,6 +78,18 @@ class Professional(LedgerAggregate):
         self, professional_id: str, deregistered_on: date, actor: str = ACTING, os_user: str = ACTING
     ) -> None:
         self.deregistered_on = None
+
+    def erase(self, reason: str) -> None:
+        """Forget this professional's personal data (SPEC §9): only once they are deregistered. The
+        ledger destroys their key with this event; the event itself names them only by pseudonym."""
+        if self.deregistered_on is None:
+            raise NotDeregistered(f"{self.professional_id} is not deregistered; only a deregistered professional "
+                                  "can be erased")
+        self._erased(self.professional_id, reason)
+
+    @event("Erased")
+    def _erased(self, professional_id: str, reason: str, actor: str = ACTING, os_user: str = ACTING) -> None:
+        self.erased = True
 
     def note_network(self, network_id: str) -> None:
         if network_id not in self.networks:

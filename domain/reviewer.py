@@ -13,14 +13,14 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from domain.base import ACTING, LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, person_id
 from domain.errors import AlreadyRetired, DateOutOfOrder, NotRetired, RetirementContradictsDecisions, ReviewerNotActive
 
 
 class Reviewer(LedgerAggregate):
     @staticmethod
     def create_id(reviewer_id: str, **_: Any) -> Any:
-        return natural_id("reviewer", reviewer_id)
+        return person_id("reviewer", reviewer_id)
 
     @event("Appointed")
     def __init__(
@@ -64,6 +64,17 @@ class Reviewer(LedgerAggregate):
     @event("Reinstated")
     def _reinstated(self, reviewer_id: str, retired_on: date, actor: str = ACTING, os_user: str = ACTING) -> None:
         self.retired_on = None
+
+    def erase(self, reason: str) -> None:
+        """Forget this reviewer's personal data (SPEC §9): only once retired. Their decisions stay,
+        signed by their pseudonym."""
+        if self.retired_on is None:
+            raise NotRetired(f"reviewer {self.reviewer_id} is not retired; only a retired reviewer can be erased")
+        self._erased(self.reviewer_id, reason)
+
+    @event("Erased")
+    def _erased(self, reviewer_id: str, reason: str, actor: str = ACTING, os_user: str = ACTING) -> None:
+        self.erased = True
 
     def note_decision(self, today: date) -> None:
         """Remember the day of a decision, when it is later than the last one noted."""

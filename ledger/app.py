@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+from contextlib import AbstractContextManager, nullcontext
 import os
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
@@ -22,14 +23,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain.base import acting_as, recording_at
+from domain.base import Naming, acting_as, naming_people, recording_at
 from domain.claim import Claim
-from domain.errors import UnknownNetwork, UnknownProfessional, UnknownReviewer
+from domain.errors import PersonErased, UnknownNetwork, UnknownProfessional, UnknownReviewer
 from domain.membership import Membership
 from domain.network import Network
 from domain.policy import DEFAULT_TERMS, Policy, PolicyTerms
 from domain.professional import Professional
 from domain.reviewer import Reviewer
+from ledger.people import People, open_people, request_owner
+from ledger.personal import PersonalMapper
 from ledger.requests import Request, fingerprint, replayed
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
@@ -95,7 +98,30 @@ class Ledger(Application):
         env["CREATE_TABLE"] = "yes" if create_tables else "no"
         super().__init__(env=env)
         self.event_log = event_log(store, self)
+        self.key_made: str | None = None  # where `create` wrote a new register key, if it did
+        self.people = self._open_people(create_tables)
+        self.naming = self.people or Naming()
         self.unit_of_work = UnitOfWork(self.repository.get, self.save, self.mapper)
+
+    def _open_people(self, create: bool) -> People | None:
+        people, self.key_made = open_people(self.event_log.keystore(), self.store,
+                                            create=create and self.event_log.head() == 0)
+        if people is not None:
+            self.mapper.people = people
+        return people
+
+    def _writing(self) -> AbstractContextManager[None]:
+        """Key-store rows a command stages are written with its events, or forgotten with its failure."""
+        return self.people.writing() if self.people is not None else nullcontext()
+
+    def enrol(self, register_id: str) -> None:
+        """Give a person being registered a pseudonym and key (an encrypted store; once per person)."""
+        if self.people is not None and self.people.pseudonym(register_id) is None:
+            self.check_not_erased(register_id)
+            self.people.enrol(register_id)
+
+    def construct_mapper(self) -> PersonalMapper:
+        return PersonalMapper(self.construct_transcoder())
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -109,11 +135,11 @@ class Ledger(Application):
 
         now = self.clock()
         assert now.tzinfo is not None, "the clock gives timezone-aware instants"
-        with recording_at(now), acting_as(command.actor, self.os_user):
+        with recording_at(now), acting_as(command.actor, self.os_user), naming_people(self.naming), self._writing():
             self._now = now
             if command.request_id is None:
                 return carry_out(command, self)
-            digest = fingerprint(command.path, command.content())
+            digest = self.naming.keyed(fingerprint(command.path, command.content()))
             repeat = replayed(self, command, digest)
             if repeat is not None:
                 return repeat
@@ -152,7 +178,7 @@ class Ledger(Application):
             command, digest = self._pending_request
             assert command.request_id is not None
             aggregates += (Request(request_id=command.request_id, command=command.path, fingerprint=digest,
-                                   result=result),)
+                                   result=result, owner=request_owner(self.people, command)),)
         self.unit_of_work.save(*aggregates)
         return result
 
@@ -164,17 +190,31 @@ class Ledger(Application):
         assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
         return aggregate
 
+    def id_of(self, cls: type[Aggregate], *parts: str) -> UUID:
+        """The aggregate id of `cls` for these register-given ids (a person's through their pseudonym)."""
+        with naming_people(self.naming):
+            return cls.create_id(*parts)  # type: ignore[attr-defined, no-any-return]
+
     def professional(self, professional_id: str) -> Professional:
-        found = self.find(Professional, Professional.create_id(professional_id))
+        found = self.find(Professional, self.id_of(Professional, professional_id))
         if found is None:
+            self.check_not_erased(professional_id)
             raise UnknownProfessional(f"no professional '{professional_id}' is registered")
         return found
 
     def reviewer(self, reviewer_id: str) -> Reviewer:
-        found = self.find(Reviewer, Reviewer.create_id(reviewer_id))
+        found = self.find(Reviewer, self.id_of(Reviewer, reviewer_id))
         if found is None:
+            self.check_not_erased(reviewer_id)
             raise UnknownReviewer(f"no reviewer '{reviewer_id}' is appointed")
         return found
+
+    def check_not_erased(self, register_id: str) -> None:
+        """PersonErased if the person with this register id was erased (SPEC §9)."""
+        erased_at = self.people.erased_at(register_id) if self.people is not None else None
+        if erased_at is not None:
+            raise PersonErased(f"{register_id} was erased on {erased_at[:10]}: the register keeps no personal "
+                               "data of them, and their figures are no longer theirs to show")
 
     def network(self, network_id: str) -> Network:
         found = self.find(Network, Network.create_id(network_id))
@@ -183,7 +223,7 @@ class Ledger(Application):
         return found
 
     def membership(self, network_id: str, professional_id: str) -> Membership | None:
-        return self.find(Membership, Membership.create_id(network_id, professional_id))
+        return self.find(Membership, self.id_of(Membership, network_id, professional_id))
 
     def policy(self) -> Policy | None:
         return self.find(Policy, Policy.create_id())

@@ -35,11 +35,12 @@ def history(ledger: Ledger, professional: str, known_at: datetime | None = None)
     from domain.reviewer import Reviewer
 
     roles = {}  # rule 1: refer only to what exists
-    if ledger.find(Professional, Professional.create_id(professional)) is not None:
+    if ledger.find(Professional, ledger.id_of(Professional, professional)) is not None:
         roles["professional"] = professional
-    if ledger.find(Reviewer, Reviewer.create_id(professional)) is not None:
+    if ledger.find(Reviewer, ledger.id_of(Reviewer, professional)) is not None:
         roles["reviewer"] = professional
     if not roles:
+        ledger.check_not_erased(professional)
         raise UnknownProfessional(f"no professional or reviewer '{professional}' is registered")
     claims: set[UUID] = set()
     balance = Tally()  # the claimant's postings so far: the one fold every balance is added up with

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import ACTING, LedgerAggregate, natural_id
+from domain.base import ACTING, LedgerAggregate, keyed, natural_id
 from domain.errors import AlreadyRegistered
 from domain.values import REGISTER
 
@@ -38,7 +38,8 @@ KINDS = {  # kind → (the noun for messages, the verb, the registration event, 
 class RegisteredId(LedgerAggregate):
     @staticmethod
     def create_id(kind: str, registered_id: str, **_: Any) -> UUID:
-        return natural_id("registered-id", kind, registered_id.lower())
+        folded = registered_id.lower()
+        return natural_id("registered-id", kind, folded if kind == "network" else keyed(folded))
 
     @event("Taken")
     def __init__(self, kind: str, registered_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
@@ -70,6 +71,8 @@ def backfill(ledger: Ledger) -> int:
     from domain.professional import Professional
     from domain.reviewer import Reviewer
 
+    if ledger.people is not None:
+        return 0  # an encrypted store was made with guards for every id
     kinds = {get_topic(Professional.Registered): "professional", get_topic(Reviewer.Appointed): "reviewer",
              get_topic(Network.Registered): "network"}
     taken_topic = get_topic(RegisteredId.Taken)

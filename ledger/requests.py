@@ -30,7 +30,8 @@ class Request(LedgerAggregate):
 
     @event("Recorded")
     def __init__(
-        self, request_id: str, command: str, fingerprint: str, result: dict, actor: str = ACTING, os_user: str = ACTING
+        self, request_id: str, command: str, fingerprint: str, result: dict | None, actor: str = ACTING,
+        os_user: str = ACTING, owner: str | None = None,
     ) -> None:
         self.request_id = request_id
         self.command = command
@@ -47,7 +48,7 @@ def replayed(ledger: Ledger, command: Command, digest: str) -> dict | None:
         return None
     if prior.command == command.path and prior.fingerprint == digest:
         # The first result, marked as a repeat: what it says may have changed since.
-        return {**prior.result, "replayed": {"request_id": command.request_id,
+        return {**(prior.result or {}), "replayed": {"request_id": command.request_id,
                                              "first_recorded_at": prior.created_on.isoformat()}}
     raise RequestIdReused(
         f"request id '{command.request_id}' was used before for a different "

@@ -110,5 +110,7 @@ def _current(read: QuickRead, name: str) -> tuple[int, list[tuple[str, dict[str,
         rows = read.pending(position, TOPICS[name], PENDING_MAX + 1)
         if len(rows) > PENDING_MAX:
             return None  # many events to apply: the usual path catches up
+        if any(b'"~' in state for _, state in rows):
+            return None  # people named by pseudonym (an encrypted store): only the ledger can read them
         pending = [(topic, raw_state(state)) for topic, state in rows]
     return generation, pending

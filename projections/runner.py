@@ -208,6 +208,7 @@ class ReadModels:
             # topic → the (target, page, handler) that apply it: looked up once per topic and page,
             # not once per event and read model.
             routes: dict[str, list[tuple[Target, Any, Callable[..., None]]]] = {}
+            unprotect = self.log.unprotect  # an encrypted store's people, named and read (ledger/personal.py)
             for notification_id, originator_id, topic, stored_state in rows:
                 route = routes.get(topic)
                 if route is None:
@@ -220,6 +221,8 @@ class ReadModels:
                         continue
                     if state is None:
                         state = raw_state(stored_state)
+                        if unprotect is not None:
+                            unprotect(topic, state)
                     handler(page, state, aggregate, notification_id)
             with page_transaction(self.engine) as conn:
                 for target, page in pages:

@@ -52,6 +52,16 @@ class EventLog(ABC):
         # keeps it, so that `ReadModels(open_ledger(store).event_log)` does not read a closed pool.
         self._application = application
 
+    @property
+    def unprotect(self) -> Callable[[str, dict[str, Any]], Any] | None:
+        """In an encrypted store, the mapper's `unprotect(topic, raw state)`: people by register id, texts
+        opened (ledger/personal.py); None in a store made before SPEC §9."""
+        return self.mapper.unprotect if getattr(self.mapper, "people", None) is not None else None
+
+    @abstractmethod
+    def keystore(self) -> Any:
+        """The store's key store (storage.keystore.KeyStore), whether or not it has the tables."""
+
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 

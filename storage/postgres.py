@@ -19,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 from storage.config import Store
 from storage.errors import Busy, StorageFailure, lock_timed_out, redact
 from storage.eventlog import EventLog, ImportTransaction
+from storage.keystore import KeyStore
 from storage.seals import GENESIS, SEALS_TABLE, seal_rows
 
 HORIZON_WAIT = 10  # seconds a catch-up waits for writers in flight
@@ -30,6 +31,10 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
     Inserts hold the events table's EXCLUSIVE lock (the library's own), so seals are
     chained in the order of the notification ids.
     """
+
+    @staticmethod
+    def write_staged(cursor: Any) -> None:
+        """Replaced by the store's KeyStore (storage.keystore): its rows go in with the events."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -113,6 +118,7 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             with cursor.copy(self._copy_seals) as copy:
                 for seal_row in seal_rows(bytes(row["seal"]) if row else GENESIS, positions, ordered):
                     copy.write_row(seal_row)
+            self.write_staged(cursor)
         except psycopg.errors.IntegrityError as error:
             raise IntegrityError(error) from error
 
@@ -123,6 +129,7 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             rows = seal_rows(bytes(row["seal"]) if row else GENESIS, positions, stored_events)
             curs.executemany(self._insert_seal, rows)
+            self.write_staged(curs)
         return positions
 
 
@@ -187,6 +194,11 @@ class PostgresLog(EventLog):
                 return any(True for _ in conn.notifies(timeout=tick, stop_after=1))
 
             yield woken
+
+
+    def keystore(self) -> KeyStore:
+        schema = self.recorder.datastore.schema
+        return KeyStore(self.recorder, "%s", lambda table: f'"{schema}".{table}', "bytea")
 
 
 def _same(aggregate_id: UUID) -> UUID:

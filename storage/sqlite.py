@@ -18,10 +18,16 @@ from eventsourcing.persistence import DatabaseError, IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from storage.eventlog import EventLog, ImportTransaction
+from storage.keystore import KeyStore
 from storage.seals import GENESIS, SEALS_TABLE, seal_rows
 
 class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite application recorder, writing each event's seal in its transaction."""
+    """The library's SQLite application recorder, writing each event's seal in its transaction, and
+    what the key store staged for those events (storage.keystore)."""
+
+    @staticmethod
+    def write_staged(cursor: Any) -> None:
+        """Replaced by the store's KeyStore."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -44,6 +50,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     f"event {positions[0]} already has a seal: events were deleted outside the ledger; "
                     "run 'studyledger audit verify'"
                 ) from None
+            self.write_staged(c)
         return positions
 
     @contextmanager
@@ -109,6 +116,10 @@ class SQLiteLog(EventLog):
             return False
 
         yield nothing
+
+
+    def keystore(self) -> KeyStore:
+        return KeyStore(self.recorder, "?", str, "BLOB")
 
 
 def _hex(aggregate_id: UUID) -> str:

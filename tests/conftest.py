@@ -31,6 +31,14 @@ from storage.config import Store, resolve
 from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
 from tests.support.snapshots import Snapshots
 
+# One register key for every store the tests make (SPEC §9): a copy of a store, or a PostgreSQL
+# schema, opens with it wherever it is. Tests of the key's own handling set or unset it themselves.
+_KEY_FOLDER = Path(tempfile.mkdtemp(prefix="studyledger-test-key-"))
+if not os.environ.get("STUDYLEDGER_KEY") and not os.environ.get("STUDYLEDGER_KEY_FILE"):
+    os.environ["STUDYLEDGER_KEY_FILE"] = str(_KEY_FOLDER / "register.key")
+    (_KEY_FOLDER / "register.key").write_text("cmVnaXN0ZXIta2V5LWZvci10aGUtdGVzdHMtb25seSE=\n")
+    os.chmod(_KEY_FOLDER / "register.key", 0o600)
+
 NO_POSTGRES = "PostgreSQL tests need STUDYLEDGER_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 NOT_UNIT = ("processes", "postgres", "slow")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.errors import AlreadyRegistered
+from domain.errors import AlreadyRegistered, NotEncrypted
 from domain.membership import DEREGISTERED
 from domain.professional import Professional
 from domain.reviewer import Reviewer
@@ -61,8 +61,9 @@ class ReinstateReviewer(Identified):
 
 @carry_out.register(RegisterProfessional)
 def register_professional(c: RegisterProfessional, ledger: Ledger) -> dict:
-    if ledger.find(Professional, Professional.create_id(c.id)) is not None:
+    if ledger.find(Professional, ledger.id_of(Professional, c.id)) is not None:
         raise AlreadyRegistered(f"a professional '{c.id}' is registered already")
+    ledger.enrol(c.id)
     taken = take_id(ledger, "professional", c.id)  # nor one that differs only in case
     professional = Professional(professional_id=c.id, name=c.name, group=c.group,
                                 registered_on=c.registered_on or ledger.today, tracks_networks=True)
@@ -98,8 +99,9 @@ def reinstate_professional(c: ReinstateProfessional, ledger: Ledger) -> dict:
 
 @carry_out.register(AppointReviewer)
 def appoint_reviewer(c: AppointReviewer, ledger: Ledger) -> dict:
-    if ledger.find(Reviewer, Reviewer.create_id(c.id)) is not None:
+    if ledger.find(Reviewer, ledger.id_of(Reviewer, c.id)) is not None:
         raise AlreadyRegistered(f"a reviewer '{c.id}' is appointed already")
+    ledger.enrol(c.id)
     taken = take_id(ledger, "reviewer", c.id)  # nor one that differs only in case
     reviewer = Reviewer(reviewer_id=c.id, name=c.name, appointed_on=c.on or ledger.today, tracks_decisions=True)
     result = {"reviewer": c.id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
@@ -118,3 +120,46 @@ def reinstate_reviewer(c: ReinstateReviewer, ledger: Ledger) -> dict:
     reviewer = ledger.reviewer(c.id)
     reviewer.reinstate()
     return ledger.commit({"reviewer": c.id, "status": "reinstated"}, reviewer)
+
+
+@command("professional erase", importable=False)
+@dataclass(frozen=True, kw_only=True)
+class EraseProfessional(Identified):
+    reason: str = option(Text(required=True))
+
+
+@command("reviewer erase", importable=False)
+@dataclass(frozen=True, kw_only=True)
+class EraseReviewer(Identified):
+    reason: str = option(Text(required=True))
+
+
+@carry_out.register(EraseProfessional)
+def erase_professional(c: EraseProfessional, ledger: Ledger) -> dict:
+    return _erase(ledger, c.id, c.reason, "professional")
+
+
+@carry_out.register(EraseReviewer)
+def erase_reviewer(c: EraseReviewer, ledger: Ledger) -> dict:
+    return _erase(ledger, c.id, c.reason, "reviewer")
+
+
+def _erase(ledger: Ledger, person: str, reason: str, role: str) -> dict:
+    """Erase a person's personal data (SPEC §9): their key and link go with the `Erased` events of every
+    role they had, so each of those roles must have ended (deregistered, retired) first."""
+    if ledger.people is None:
+        raise NotEncrypted("this store was made before personal data were encrypted, so nobody in it can be "
+                           "erased; move it into a new store with 'studyledger migrate OLD NEW' first")
+    roles = [ledger.professional(person)] if role == "professional" else [ledger.reviewer(person)]
+    other = (ledger.find(Reviewer, ledger.id_of(Reviewer, person)) if role == "professional"
+             else ledger.find(Professional, ledger.id_of(Professional, person)))
+    if other is not None:
+        roles.append(other)
+    for aggregate in roles:
+        aggregate.erase(reason)
+    ledger.people.erase(person, ledger.now.isoformat())
+    result = {role: person, "status": "erased", "roles": sorted(type(a).__name__.lower() for a in roles)}
+    try:
+        return ledger.commit(result, *roles)
+    finally:
+        ledger.people.forget()

@@ -1,0 +1,295 @@
+"""People in an encrypted store (SPEC §9): pseudonyms, per-person data keys, and sealed texts.
+
+The key hierarchy:
+
+    register key (32 bytes, the operator's: STUDYLEDGER_KEY or STUDYLEDGER_KEY_FILE; never stored)
+      wraps ─ the link key        HMAC key: a register id's link = HMAC(link key, id)
+            ─ the register's key  AES-GCM: the register's own texts (an erasure's reason)
+            ─ each person's key   AES-GCM: their name, register id and texts
+
+A person is named in events by a pseudonym: 32 random hex digits. The key store
+(storage/keystore.py) holds, per person, the pseudonym, the link, the wrapped key and the
+register id sealed with the person's key. Erasing deletes that row: the texts sealed with the
+key cannot be read any more, and nothing links the register id to the pseudonym.
+
+A sealed text is stored as "<owner>.<base64 of nonce ‖ AES-GCM ciphertext>", the owner being
+the pseudonym of its author (or "register"); the owner is the associated data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.base import Naming
+from storage.config import Store
+from storage.errors import StorageFailure
+from storage.keystore import KeyStore
+
+REGISTER_OWNER = "register"
+_WRAP_AAD = b"studyledger wrapped key v1"
+_ID_AAD = b"studyledger register id v1"
+_PRELOAD_AFTER = 64  # misses before the whole key store is read at once (a rebuild meets everyone)
+
+
+# --- the register key: where it is, making one ---------------------------------------------------
+
+def key_source(store: Store) -> tuple[str, Path | None]:
+    """Where the register key comes from: ("the variable STUDYLEDGER_KEY", None) or (a description, its file)."""
+    if os.environ.get("STUDYLEDGER_KEY"):
+        return "the variable STUDYLEDGER_KEY", None
+    named = os.environ.get("STUDYLEDGER_KEY_FILE")
+    if named:
+        return f"the key file {named} (STUDYLEDGER_KEY_FILE)", Path(named)
+    path = default_key_file(store)
+    return f"the key file {path}", path
+
+
+def default_key_file(store: Store) -> Path:
+    """Beside a SQLite file (`studyledger.db.key`); for PostgreSQL, `studyledger.key` in the current folder."""
+    if store.path is not None:
+        return store.path.with_name(store.path.name + ".key")
+    return Path("studyledger.key").resolve()
+
+
+def read_register_key(store: Store) -> bytes | None:
+    """The operator's register key; None if there is none where it is looked for; StorageFailure if it is not one."""
+    where, path = key_source(store)
+    if path is None:
+        text = os.environ["STUDYLEDGER_KEY"]
+    else:
+        try:
+            text = path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            raise StorageFailure(f"Cannot read the register key from {where}: {getattr(error, 'strerror', None) or error}.") from None
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise StorageFailure(f"The register key in {where} is not a key: it must be 32 bytes in base64 "
+                             "(make one with 'studyledger init' on a new store).")
+    return key
+
+
+def make_register_key(store: Store) -> Path:
+    """Write a new register key to the key file (mode 0600, never over an existing file); its path."""
+    where, path = key_source(store)
+    if path is None:
+        raise AssertionError("a key is made only when none is given")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise StorageFailure(f"Cannot write a new register key to {where}: {error.strerror}.") from None
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
+    return path
+
+
+# --- the people of one store --------------------------------------------------------------------
+
+class People(Naming):
+    """Pseudonyms, keys and sealed texts of one encrypted store; also how its aggregate ids name people."""
+
+    def __init__(self, keystore: KeyStore, register_key: bytes, where: str):
+        self._store = keystore
+        self._register = AESGCM(register_key)
+        try:
+            ring = keystore.keyring()
+            self._link_key = self._unwrap(ring["link"])
+            register_texts = self._unwrap(ring["register"])
+        except InvalidTag:
+            raise StorageFailure(f"The register key from {where} does not open this store's key store: "
+                                 "it is another register's key, or the key file was changed.") from None
+        self._keys: dict[str, AESGCM] = {REGISTER_OWNER: AESGCM(register_texts)}
+        self._ids: dict[str, str] = {}        # pseudonym → register id
+        self._pseudonyms: dict[str, str] = {}  # register id → pseudonym
+        self._gone: set[str] = set()           # pseudonyms without a key (erased, or unknown)
+        self._misses = 0
+        self._loaded = False
+
+    @staticmethod
+    def create(keystore: KeyStore, register_key: bytes) -> None:
+        """Make the key store of a new store: a link key and the register's text key, wrapped."""
+        wrap = AESGCM(register_key)
+        keystore.create({name: _wrap(wrap, AESGCM.generate_key(bit_length=256)) for name in ("link", "register")})
+
+    # --- links and pseudonyms ---------------------------------------------------------------
+
+    def link(self, register_id: str) -> str:
+        return hmac.new(self._link_key, b"person\x00" + register_id.encode(), hashlib.sha256).hexdigest()
+
+    def keyed(self, text: str) -> str:
+        return hmac.new(self._link_key, b"keyed\x00" + text.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def pseudonym(self, register_id: str) -> str | None:
+        """The pseudonym of the person with this register id; None if there is none (or they were erased)."""
+        found = self._pseudonyms.get(register_id)
+        if found is None:
+            row = self._store.by_link(self.link(register_id))
+            if row is None:
+                return None
+            found = self._remember(*row)
+        return found
+
+    def person(self, register_id: str) -> str:
+        """How aggregate ids name this person: their pseudonym; someone unknown gets a name no aggregate has."""
+        return self.pseudonym(register_id) or "?" + self.keyed(register_id)
+
+    def register_id(self, pseudonym: str) -> str | None:
+        """The register id of a pseudonym; None if its key is gone."""
+        if pseudonym not in self._ids and not self._load(pseudonym):
+            return None
+        return self._ids[pseudonym]
+
+    def enrol(self, register_id: str) -> str:
+        """A new person: a pseudonym and a key of their own, written with the events that register them."""
+        pseudonym = uuid.uuid4().hex
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        sealed_id = nonce + AESGCM(key).encrypt(nonce, register_id.encode(), _ID_AAD + pseudonym.encode())
+        self._store.stage_person(pseudonym, self.link(register_id), _wrap(self._register, key), sealed_id)
+        self._keys[pseudonym] = AESGCM(key)
+        self._ids[pseudonym], self._pseudonyms[register_id] = register_id, pseudonym
+        return pseudonym
+
+    def erase(self, register_id: str, at: str) -> str:
+        """Stage the erasure of this person's key and link, to be written with their `Erased` event."""
+        pseudonym = self.pseudonym(register_id)
+        assert pseudonym is not None, "only a known person is erased"
+        self._store.stage_erasure(pseudonym, self.link(register_id), at)
+        return pseudonym
+
+    def erased_at(self, register_id: str) -> str | None:
+        """When the person with this register id was erased; None if they were not."""
+        return self._store.erased_at(self.link(register_id))
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around the save of a command's events: what it staged is written with them or not at all;
+        if the save fails, what this process learnt from the staging is forgotten too."""
+        try:
+            yield
+        except BaseException:
+            self._store.unstage()
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """Drop everything cached: the key store is read again (after an erasure, or a failed save)."""
+        for cache in (self._ids, self._pseudonyms):
+            cache.clear()
+        self._keys = {REGISTER_OWNER: self._keys[REGISTER_OWNER]}
+        self._gone.clear()
+        self._misses, self._loaded = 0, False
+
+    # --- sealed texts ----------------------------------------------------------------------
+
+    def seal(self, owner: str, text: str) -> str:
+        """`text` encrypted with the key of `owner` (a pseudonym, or "register")."""
+        key = self._keys.get(owner)
+        if key is None:
+            assert self._load(owner), f"texts are sealed with the key of a known person ({owner})"
+            key = self._keys[owner]
+        nonce = os.urandom(12)
+        return f"{owner}.{base64.b64encode(nonce + key.encrypt(nonce, text.encode(), owner.encode())).decode()}"
+
+    def open(self, token: str) -> str | None:
+        """The text of a sealed token; None if its owner's key is gone."""
+        owner, _, sealed = token.partition(".")
+        key = self._keys.get(owner)
+        if key is None:
+            if not self._load(owner):
+                return None
+            key = self._keys[owner]
+        raw = base64.b64decode(sealed)
+        return key.decrypt(raw[:12], raw[12:], owner.encode()).decode()
+
+    # --- the key store, read as needed ------------------------------------------------------
+
+    def _load(self, pseudonym: str) -> bool:
+        if pseudonym in self._keys and pseudonym in self._ids:
+            return True
+        if pseudonym in self._gone or pseudonym == REGISTER_OWNER:
+            return pseudonym in self._keys
+        self._misses += 1
+        if self._misses > _PRELOAD_AFTER and not self._loaded:
+            self._loaded = True
+            for row in self._store.everyone():
+                if row[0] not in self._keys:
+                    self._remember(*row)
+            found = pseudonym in self._keys
+        else:
+            row = None if self._loaded else self._store.by_pseudonym(pseudonym)
+            found = row is not None and bool(self._remember(*row))
+        if not found:
+            self._gone.add(pseudonym)
+        return found
+
+    def _remember(self, pseudonym: str, wrapped: bytes, sealed_id: bytes) -> str:
+        key = AESGCM(self._unwrap(wrapped))
+        register_id = key.decrypt(sealed_id[:12], sealed_id[12:], _ID_AAD + pseudonym.encode()).decode()
+        self._keys[pseudonym] = key
+        self._ids[pseudonym], self._pseudonyms[register_id] = register_id, pseudonym
+        return pseudonym
+
+    def _unwrap(self, wrapped: bytes) -> bytes:
+        return self._register.decrypt(wrapped[:12], wrapped[12:], _WRAP_AAD)
+
+    def rotate(self, new_key: bytes) -> int:
+        """Wrap every key with `new_key` instead (the old register key then opens nothing); how many people."""
+        ring = self._store.keyring()
+        new = AESGCM(new_key)
+        people = [(p, _wrap(new, self._unwrap(w))) for p, w, _ in self._store.everyone()]
+        self._store.rewrap({name: _wrap(new, self._unwrap(value)) for name, value in ring.items()}, people)
+        self._register = new
+        return len(people)
+
+
+def _wrap(wrapper: AESGCM, key: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + wrapper.encrypt(nonce, key, _WRAP_AAD)
+
+
+def open_people(keystore: KeyStore, store: Store, *, create: bool = False) -> tuple[People | None, str | None]:
+    """The people of an encrypted store, and where a new register key was written (if one was).
+
+    None for a store made before SPEC §9 (its events are plain). `create`: a new, empty store is made
+    encrypted, with the operator's register key or a new one. StorageFailure if the key is missing or wrong."""
+    made = None
+    if not keystore.exists():
+        if not create:
+            return None, None
+        key = read_register_key(store)
+        if key is None:
+            made = str(make_register_key(store))
+            key = read_register_key(store)
+            assert key is not None
+        People.create(keystore, key)
+    where, _ = key_source(store)
+    key = read_register_key(store)
+    if key is None:
+        raise StorageFailure(f"This store's personal data are encrypted, and its register key was not found: "
+                             f"looked for {where}. Set STUDYLEDGER_KEY_FILE to the register's key file.")
+    return People(keystore, key, where), made
+
+
+def request_owner(people: People | None, command: Any) -> str | None:
+    """Whose key seals a --request-id's first result: the person the command is about, if any."""
+    if people is None:
+        return None
+    named = [command.actor, *(getattr(command, f, None) for f in ("professional", "by", "reviewer", "id"))]
+    return next((n for n in named if isinstance(n, str) and people.pseudonym(n)), None)

@@ -1,0 +1,146 @@
+"""The library's mapper, with people's personal data protected in the stored events (SPEC §9).
+
+`PersonalMapper` is the `eventsourcing` Mapper of every store. In a store made before §9 it has no
+`people` and maps as the library does. In an encrypted store, before the library's transcoder
+encodes an event, the fields domain/personal.py declares are replaced: a person named by register
+id becomes "~" + their pseudonym, a free text is sealed with its author's key (ledger/people.py).
+Decoding reverses it; a person whose key is gone comes back as "an erased professional #…" and
+their texts as None. Domain objects in memory keep register ids and texts as always.
+
+The seals (storage.seals) hash the stored bytes — the ciphertext — so checking the chain needs no key.
+The read side decodes stored state without this mapper's objects; it calls `unprotect` on the raw
+state (tests/projections/test_decode.py holds the two paths together).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+
+from domain.personal import ACTOR_ROLES, AMENDED_TEXTS, PEOPLE, PROFESSIONAL, TEXTS, erased
+from domain.values import REGISTER
+from ledger.people import REGISTER_OWNER, People
+
+PSEUDONYM = "~"
+
+
+@dataclass
+class Plan:
+    """What to protect in the events of one class."""
+
+    people: dict[str, str] = field(default_factory=dict)  # field → role
+    texts: dict[str, str] = field(default_factory=dict)   # field → field naming its author (or REGISTER)
+    actor_role: str = PROFESSIONAL
+    amended: bool = False
+    registered_id: bool = False  # RegisteredId.Taken: the id is its own person's
+    result: bool = False         # Request.Recorded: the first result, sealed with its owner's key
+
+
+def plan_for(cls: type) -> Plan:
+    from domain.claim import Claim
+    from ledger.ids import RegisteredId
+    from ledger.requests import Request
+
+    plan = Plan(dict(PEOPLE.get(cls, {})), dict(TEXTS.get(cls, {})), ACTOR_ROLES.get(cls, PROFESSIONAL),
+                amended=cls is Claim.Amended, registered_id=cls is RegisteredId.Taken)
+    if cls is Request.Recorded:
+        plan.people["owner"] = PROFESSIONAL
+        plan.result = True
+    return plan
+
+
+class PersonalMapper(Mapper):
+    def __init__(self, transcoder: Transcoder, people: People | None = None):
+        super().__init__(transcoder)
+        self.people = people
+        self._plans: dict[str, Plan] = {}
+
+    def _plan(self, topic: str) -> Plan:
+        plan = self._plans.get(topic)
+        if plan is None:
+            plan = self._plans[topic] = plan_for(resolve_topic(topic))
+        return plan
+
+    # --- writing ------------------------------------------------------------------------
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if self.people is None:
+            return super().to_stored_event(domain_event)
+        protected = object.__new__(type(domain_event))
+        object.__setattr__(protected, "__dict__", self.protect(get_topic(type(domain_event)), dict(vars(domain_event))))
+        return super().to_stored_event(protected)
+
+    def protect(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+        people, plan = self.people, self._plan(topic)
+        assert people is not None
+        for name in plan.people:
+            register_id = state.get(name)
+            if register_id is not None:
+                pseudonym = people.pseudonym(register_id)
+                if pseudonym is None:
+                    raise ValueError(f"{topic}: {name} '{register_id}' is nobody the key store knows")
+                state[name] = PSEUDONYM + pseudonym
+        actor = state.get("actor")
+        if isinstance(actor, str) and actor != REGISTER:
+            pseudonym = people.pseudonym(actor)
+            if pseudonym is not None:
+                state["actor"] = PSEUDONYM + pseudonym
+        for name, author in plan.texts.items():
+            if state.get(name) is not None:
+                state[name] = people.seal(self._owner(state, author), state[name])
+        if plan.amended:
+            owner = self._owner(state, "actor")
+            state["changes"] = {k: people.seal(owner, v) if k in AMENDED_TEXTS and isinstance(v, str) else v
+                                for k, v in state["changes"].items()}
+        if plan.registered_id and state["kind"] != "network":
+            pseudonym = people.pseudonym(state["registered_id"])
+            assert pseudonym is not None, "an id is taken with the registration that enrols its person"
+            state["registered_id"] = people.seal(pseudonym, state["registered_id"])
+        if plan.result:
+            state["result"] = people.seal(self._owner(state, "owner"), json.dumps(state["result"], sort_keys=True))
+        return state
+
+    @staticmethod
+    def _owner(state: dict[str, Any], author: str) -> str:
+        """The key a text is sealed with: its author's, found in the (protected) field `author`."""
+        if author == REGISTER:
+            return REGISTER_OWNER
+        value = state.get(author)
+        return value[1:] if isinstance(value, str) and value.startswith(PSEUDONYM) else REGISTER_OWNER
+
+    # --- reading ------------------------------------------------------------------------
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        if self.people is not None:
+            self.unprotect(stored_event.topic, vars(domain_event))
+        return domain_event
+
+    def unprotect(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+        """Reverse `protect` in place (on a decoded or a raw state alike); returns `state`."""
+        people, plan = self.people, self._plan(topic)
+        assert people is not None
+        for name, role in plan.people.items():
+            value = state.get(name)
+            if isinstance(value, str) and value.startswith(PSEUDONYM):
+                state[name] = people.register_id(value[1:]) or erased(role, value[1:])
+        actor = state.get("actor")
+        if isinstance(actor, str) and actor.startswith(PSEUDONYM):
+            state["actor"] = people.register_id(actor[1:]) or erased(plan.actor_role, actor[1:])
+        for name in plan.texts:
+            if state.get(name) is not None:
+                state[name] = people.open(state[name])
+        if plan.amended:
+            state["changes"] = {k: people.open(v) if k in AMENDED_TEXTS and isinstance(v, str) else v
+                                for k, v in state["changes"].items()}
+        if plan.registered_id and state["kind"] != "network":
+            state["registered_id"] = people.open(state["registered_id"])
+        if plan.result:
+            text = people.open(state["result"])
+            state["result"] = json.loads(text) if text is not None else None
+        return state
+

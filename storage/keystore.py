@@ -1,0 +1,120 @@
+"""The key store's tables (SPEC §9): what links people to the events, kept apart from the events.
+
+    studyledger_keyring   name → wrapped key: the key that makes links, the register's own text key
+    studyledger_people    pseudonym, link (keyed hash of the register id), wrapped data key, sealed id
+    studyledger_erased    link of each erased person, and when
+
+Unlike the events these rows are deleted: erasing a person deletes their row (key, link and id)
+and records their link as erased, in the transaction that inserts the `Erased` event
+(`stage_erasure`, written by the recorders' `write_staged` hook). The crypto is the ledger's
+(ledger/people.py); this module only keeps the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+KEYRING, PEOPLE, ERASED = "studyledger_keyring", "studyledger_people", "studyledger_erased"
+
+
+class KeyStore:
+    def __init__(self, recorder: Any, marker: str, qualify: Callable[[str], str], blob: str):
+        self._datastore = recorder.datastore
+        self._m = marker
+        self._keyring, self._people, self._erased = qualify(KEYRING), qualify(PEOPLE), qualify(ERASED)
+        self._blob = blob
+        self._staged: list[tuple[str, tuple[Any, ...]]] = []
+        recorder.write_staged = self.write_staged
+
+    @contextmanager
+    def _cursor(self, commit: bool = False) -> Iterator[Any]:
+        with self._datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    # --- the store's mode -----------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """Whether this store has a key store (an encrypted store) at all."""
+        try:
+            with self._cursor() as cursor:
+                cursor.execute(f"SELECT name FROM {self._keyring} WHERE name = {self._m}", ("link",))
+                return cursor.fetchone() is not None
+        except Exception as error:  # no such table: a store made before SPEC §9
+            if "keyring" in str(error) or "no such table" in str(error) or "does not exist" in str(error):
+                return False
+            raise
+
+    def create(self, keyring: dict[str, bytes]) -> None:
+        """Make the tables and the keyring, in one transaction."""
+        m, blob = self._m, self._blob
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._keyring} (name TEXT PRIMARY KEY, value {blob} NOT NULL)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._people} (pseudonym TEXT PRIMARY KEY, "
+                           f"link TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, sealed_id {blob} NOT NULL)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._erased} (link TEXT PRIMARY KEY, erased_at TEXT NOT NULL)")
+            for name, value in keyring.items():
+                cursor.execute(f"INSERT INTO {self._keyring} (name, value) VALUES ({m}, {m})", (name, value))
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def keyring(self) -> dict[str, bytes]:
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT name, value FROM {self._keyring}")
+            return {r["name"]: bytes(r["value"]) for r in cursor.fetchall()}
+
+    def by_link(self, link: str) -> tuple[str, bytes, bytes] | None:
+        return self._one(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people} WHERE link = {self._m}", link)
+
+    def by_pseudonym(self, pseudonym: str) -> tuple[str, bytes, bytes] | None:
+        return self._one(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people} WHERE pseudonym = {self._m}",
+                         pseudonym)
+
+    def everyone(self) -> list[tuple[str, bytes, bytes]]:
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people}")
+            return [(r["pseudonym"], bytes(r["wrapped"]), bytes(r["sealed_id"])) for r in cursor.fetchall()]
+
+    def erased_at(self, link: str) -> str | None:
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT erased_at FROM {self._erased} WHERE link = {self._m}", (link,))
+            row = cursor.fetchone()
+            return row["erased_at"] if row else None
+
+    def _one(self, sql: str, value: str) -> tuple[str, bytes, bytes] | None:
+        with self._cursor() as cursor:
+            cursor.execute(sql, (value,))
+            r = cursor.fetchone()
+            return (r["pseudonym"], bytes(r["wrapped"]), bytes(r["sealed_id"])) if r else None
+
+    # --- writes, in the transaction that inserts the events they go with ---------------------
+
+    def stage_person(self, pseudonym: str, link: str, wrapped: bytes, sealed_id: bytes) -> None:
+        m = self._m
+        self._staged.append((f"INSERT INTO {self._people} (pseudonym, link, wrapped, sealed_id) "
+                             f"VALUES ({m}, {m}, {m}, {m})", (pseudonym, link, wrapped, sealed_id)))
+
+    def stage_erasure(self, pseudonym: str, link: str, erased_at: str) -> None:
+        m = self._m
+        self._staged.append((f"DELETE FROM {self._people} WHERE pseudonym = {m}", (pseudonym,)))
+        self._staged.append((f"INSERT INTO {self._erased} (link, erased_at) VALUES ({m}, {m})", (link, erased_at)))
+
+    def unstage(self) -> None:
+        """Forget what was staged and not written (the events' transaction failed before it)."""
+        self._staged.clear()
+
+    def write_staged(self, cursor: Any) -> None:
+        """Called by the sealing recorders inside the transaction that inserts events."""
+        staged, self._staged = self._staged, []
+        for sql, params in staged:
+            cursor.execute(sql, params)
+
+    def rewrap(self, keyring: dict[str, bytes], people: list[tuple[str, bytes]]) -> None:
+        """Key rotation: every wrapped key replaced, in one transaction."""
+        m = self._m
+        with self._cursor(commit=True) as cursor:
+            for name, value in keyring.items():
+                cursor.execute(f"UPDATE {self._keyring} SET value = {m} WHERE name = {m}", (value, name))
+            for pseudonym, wrapped in people:
+                cursor.execute(f"UPDATE {self._people} SET wrapped = {m} WHERE pseudonym = {m}", (wrapped, pseudonym))
