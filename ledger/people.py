@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import MapperDeserialisationError
 
 from domain.base import Naming
 from storage.config import Store
@@ -215,8 +216,11 @@ class People(Naming):
             if not self._load(owner):
                 return None
             key = self._keys[owner]
-        raw = base64.b64decode(sealed)
-        return key.decrypt(raw[:12], raw[12:], owner.encode()).decode()
+        try:
+            raw = base64.b64decode(sealed, validate=True)
+            return key.decrypt(raw[:12], raw[12:], owner.encode()).decode()
+        except (InvalidTag, ValueError, binascii.Error):
+            raise MapperDeserialisationError(f"a sealed text of {owner} does not decrypt") from None
 
     # --- the key store, read as needed ------------------------------------------------------
 
