@@ -1,17 +1,24 @@
 """The projections' fast decoder agrees with the library's mapper on every event type.
 
 A store is filled with at least one event of every type the domain has (an amendment both
-with and without cleared endorsements; a request record). For each stored event, every
-field of the domain event the mapper builds must equal — in value and in type — the field
-`decode_state` gives, and the one `value()` gives for the raw state, the way handlers
-read it. The covered types must be all event classes of the domain's aggregates, so a new
-event type without a decode test here fails.
+with and without cleared endorsements; a request record; an erased professional and an erased
+reviewer). For each stored event, every field of the domain event the mapper builds must
+equal — in value and in type — the field `decode_state` gives, and the one `value()` gives for
+the raw state, the way handlers read it, once the state has been through the log's
+`unprotect` as the runner does (projections/runner.py: people by register id, texts opened,
+an erased person's name and texts as the mapper gives them). The covered types must be all
+event classes of the domain's aggregates, so a new event type without a decode test here fails.
+
+The store is encrypted (SPEC §9: the test key of tests/conftest.py); a store made before §9
+(a copy of tests/data/ledger-v1.sqlite) has no `unprotect`, and decodes as it always did.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import shutil
+from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -97,6 +104,27 @@ def every_event_type(ledger: Ledger, clock: Clock) -> None:
     step(); ledger.adopt_policy(effective_from=date(2090, 1, 1), norm=Decimal("200"))
     step(); ledger.cancel_policy(effective_from=date(2090, 1, 1))  # Cancelled
     signing_keys_and_a_credential(ledger, step)
+    erasures(ledger, step)
+
+
+def erasures(ledger: Ledger, step: Any) -> None:
+    """SPEC §9: a professional with a claim and an endorsement, a reviewer with a decision, both
+    erased — their earlier events then decode with the erased placeholder and unreadable texts."""
+    step(); ledger.register_professional(id="P-4", name="Dirk Vergeten", group="nurse", registered_on=date(2024, 1, 2))
+    step(); ledger.appoint_reviewer(id="V-3", name="Xandra Vergeten", on=date(2024, 1, 1))
+    step(); ledger.join_network(network="N", professional="P-4", on=date(2025, 1, 1))
+    step(); own = ledger.submit_claim(professional="P-4", network="N", kind="question", on=date(2025, 6, 2),
+                                      hours=Decimal("1"), description="Dirk's question", outcome="Dirk's outcome")["claim"]
+    step(); ledger.endorse_claim(claim=own, by="P-1", statement="P-1 on Dirk's question")
+    step(); ledger.reject_claim(claim=own, reviewer="V-3", reason="Xandra's reason")
+    step(); other = ledger.submit_claim(professional="P-1", network="N", kind="question", on=date(2025, 6, 3),
+                                        hours=Decimal("1"), description="Asked", outcome="Answered")["claim"]
+    step(); ledger.endorse_claim(claim=other, by="P-4", statement="Dirk's statement")
+    step(); ledger.withdraw_claim(claim=other, by="P-1")
+    step(); ledger.deregister_professional(id="P-4", on=date(2026, 6, 1))
+    step(); ledger.erase_professional(id="P-4", reason="Asked to be forgotten")  # Professional.Erased
+    step(); ledger.retire_reviewer(id="V-3", on=date(2026, 7, 1))
+    step(); ledger.erase_reviewer(id="V-3", reason="Retention limit")  # Reviewer.Erased
 
 
 def signing_keys_and_a_credential(ledger: Ledger, step: Any) -> None:
@@ -124,8 +152,20 @@ def signing_keys_and_a_credential(ledger: Ledger, step: Any) -> None:
 
 @pytest.fixture
 def notifications(ledger: Ledger, clock: Clock) -> list[Any]:
+    assert ledger.people is not None and ledger.event_log.unprotect is not None, "an encrypted store"
     every_event_type(ledger, clock)
     return ledger.recorder.select_notifications(1, 10_000)
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Any:
+    """A store made before SPEC §9 (a copy of tests/data/ledger-v1.sqlite): no key store, no `unprotect`."""
+    copy = tmp_path / "ledger-v1.sqlite"
+    shutil.copy(Path(__file__).parents[1] / "data" / "ledger-v1.sqlite", copy)
+    app = open_ledger(resolve(str(copy)))
+    assert app.people is None and app.event_log.unprotect is None
+    yield app
+    app.close()
 
 
 def aggregate_classes() -> list[type]:
@@ -186,6 +226,38 @@ def mapped_fields(ledger: Ledger, notification: Any) -> dict[str, Any]:
     return {k: v for k, v in domain_event.__dict__.items() if k not in ORIGINATOR_FIELDS}
 
 
+def decoded(ledger: Ledger, notification: Any) -> dict[str, Any]:
+    """`decode_state`, then the log's `unprotect` where the store has one: as the read side reads a state."""
+    state = decode_state(notification.state)
+    unprotect = ledger.event_log.unprotect
+    return unprotect(notification.topic, state) if unprotect is not None else state
+
+
+def raw(ledger: Ledger, notification: Any) -> dict[str, Any]:
+    """`raw_state`, then the log's `unprotect` where the store has one: what the runner hands a handler."""
+    state = raw_state(notification.state)
+    unprotect = ledger.event_log.unprotect
+    return unprotect(notification.topic, state) if unprotect is not None else state
+
+
+def check_decode_state(ledger: Ledger, notifications: list[Any]) -> None:
+    for n in notifications:
+        expected = mapped_fields(ledger, n)
+        state = decoded(ledger, n)
+        assert state.keys() == expected.keys(), event_name(n.topic)
+        for field, wanted in expected.items():
+            assert same(state[field], wanted), (event_name(n.topic), field, state[field], wanted)
+
+
+def check_value(ledger: Ledger, notifications: list[Any]) -> None:
+    for n in notifications:
+        expected = mapped_fields(ledger, n)
+        state = raw(ledger, n)
+        assert state.keys() == expected.keys(), event_name(n.topic)
+        for field, wanted in expected.items():
+            assert same(value_of(state[field]), wanted), (event_name(n.topic), field, state[field], wanted)
+
+
 def test_the_store_holds_every_event_type_of_the_domain(notifications: list[Any]) -> None:
     assert {n.topic for n in notifications} == event_classes()
 
@@ -208,21 +280,41 @@ def test_amendments_with_and_without_cleared_endorsements_are_stored(ledger: Led
 
 
 def test_decode_state_gives_every_field_of_the_mapped_event(ledger: Ledger, notifications: list[Any]) -> None:
-    for n in notifications:
-        expected = mapped_fields(ledger, n)
-        decoded = decode_state(n.state)
-        assert decoded.keys() == expected.keys(), event_name(n.topic)
-        for field, wanted in expected.items():
-            assert same(decoded[field], wanted), (event_name(n.topic), field, decoded[field], wanted)
+    check_decode_state(ledger, notifications)
 
 
 def test_value_gives_every_field_of_the_raw_state_as_the_mapped_event(ledger: Ledger, notifications: list[Any]) -> None:
+    check_value(ledger, notifications)
+
+
+def test_without_unprotect_the_stored_state_names_nobody(ledger: Ledger, notifications: list[Any]) -> None:
+    """What makes the two checks above more than a comparison of a state with itself: in the stored
+    state people are pseudonyms and texts sealed, and only `unprotect` gives them back."""
+    named = set()
     for n in notifications:
-        expected = mapped_fields(ledger, n)
-        raw = raw_state(n.state)
-        assert raw.keys() == expected.keys(), event_name(n.topic)
-        for field, wanted in expected.items():
-            assert same(value_of(raw[field]), wanted), (event_name(n.topic), field, raw[field], wanted)
+        if event_name(n.topic) == "Professional.Registered":
+            stored, mapped = decode_state(n.state), mapped_fields(ledger, n)
+            assert stored["professional_id"].startswith("~") and stored["name"] != mapped["name"]
+            named.add(mapped["professional_id"])
+    assert named >= {"P-1", "P-2", "P-3"}  # and P-4, erased: see below
+
+
+def test_an_erased_person_decodes_alike_on_both_paths(ledger: Ledger, notifications: list[Any]) -> None:
+    """P-4's and V-3's events name them by the erased placeholder on both paths, their texts unreadable."""
+    mapped = [mapped_fields(ledger, n) for n in notifications]
+    submitted = [m for m in mapped if m.get("kind") == "question" and str(m.get("professional_id")).startswith("an erased")]
+    assert len(submitted) == 1 and submitted[0]["description"] is None
+    rejected = [m for m in mapped if m.get("reason") is None and "actor" in m
+                and str(m["actor"]).startswith("an erased reviewer")]
+    assert rejected, "V-3's rejection names an erased reviewer, its reason unreadable"
+    assert not any(value == "P-4" or value == "V-3" for m in mapped for value in m.values())
+
+
+def test_a_store_made_before_personal_data_were_encrypted_decodes_as_the_mapper(plain: Ledger) -> None:
+    stored = plain.recorder.select_notifications(1, 10_000)
+    assert len({n.topic for n in stored}) >= 10
+    check_decode_state(plain, stored)
+    check_value(plain, stored)
 
 
 def test_the_originator_is_the_mapped_event_s(ledger: Ledger, notifications: list[Any]) -> None:
@@ -300,4 +392,4 @@ def test_the_largest_policy_integers_decode_exactly(run: Any, ledger: Ledger) ->
     stored = ledger.recorder.select_notifications(1, 100)
     assert {event_name(n.topic) for n in stored} >= {"Policy.Adopted", "Request.Recorded"}
     for n in stored:
-        assert same(decode_state(n.state), mapped_fields(ledger, n)), event_name(n.topic)
+        assert same(decoded(ledger, n), mapped_fields(ledger, n)), event_name(n.topic)
