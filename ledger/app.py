@@ -211,10 +211,9 @@ class Ledger(Application):
 
     def check_not_erased(self, register_id: str) -> None:
         """PersonErased if the person with this register id was erased (SPEC §9)."""
-        erased_at = self.people.erased_at(register_id) if self.people is not None else None
-        if erased_at is not None:
-            raise PersonErased(f"{register_id} was erased on {erased_at[:10]}: the register keeps no personal "
-                               "data of them, and their figures are no longer theirs to show")
+        if self.people is not None and self.people.was_erased(register_id):
+            raise PersonErased(f"{register_id} was erased: the register keeps no personal data of them, "
+                               "and their figures are no longer theirs to show")
 
     def network(self, network_id: str) -> Network:
         found = self.find(Network, Network.create_id(network_id))

@@ -21,9 +21,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import ACTING, LedgerAggregate, keyed, natural_id
+from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import AlreadyRegistered
 from domain.values import REGISTER
+from ledger.people import ERASED
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -38,8 +39,7 @@ KINDS = {  # kind → (the noun for messages, the verb, the registration event, 
 class RegisteredId(LedgerAggregate):
     @staticmethod
     def create_id(kind: str, registered_id: str, **_: Any) -> UUID:
-        folded = registered_id.lower()
-        return natural_id("registered-id", kind, folded if kind == "network" else keyed(folded))
+        return natural_id("registered-id", kind, registered_id.lower())
 
     @event("Taken")
     def __init__(self, kind: str, registered_id: str, actor: str = ACTING, os_user: str = ACTING) -> None:
@@ -47,10 +47,24 @@ class RegisteredId(LedgerAggregate):
         self.registered_id = registered_id
 
 
-def take(ledger: Ledger, kind: str, registered_id: str) -> RegisteredId:
+def take(ledger: Ledger, kind: str, registered_id: str) -> RegisteredId | None:
     """The record that `registered_id` is taken, to save with its registration; AlreadyRegistered if an
-    id of the same kind that differs only in case was registered (the exact id is the caller's check)."""
+    id of the same kind that differs only in case was registered (the exact id is the caller's check).
+
+    In an encrypted store a person's id is guarded by the key store instead (its `folded` hash is
+    unique), and there is no record: an aggregate found by a hash of the register id, saved with the
+    registration, would point at an erased person's events for anyone holding the register's key."""
     noun, verb, _, _ = KINDS[kind]
+    if ledger.people is not None and kind != "network":
+        ledger.check_not_erased(registered_id)
+        variant = ledger.people.case_variant(registered_id)
+        if variant == ERASED:
+            raise AlreadyRegistered(f"an id differing from '{registered_id}' only in case belonged to a person who "
+                                    "was erased, and is not given out again")
+        if variant is not None and variant != registered_id:
+            raise AlreadyRegistered(f"a {noun} '{variant}' is {verb} already, and ids may not differ "
+                                    f"only in case ('{registered_id}')")
+        return None
     found = ledger.find(RegisteredId, RegisteredId.create_id(kind, registered_id))
     if found is not None:
         raise AlreadyRegistered(f"a {noun} '{found.registered_id}' is {verb} already, and ids may not differ "

@@ -39,6 +39,7 @@ from storage.errors import StorageFailure
 from storage.keystore import KeyStore
 
 REGISTER_OWNER = "register"
+ERASED = ""  # what case_variant says of an id whose person was erased
 _WRAP_AAD = b"studyledger wrapped key v1"
 _ID_AAD = b"studyledger register id v1"
 _PRELOAD_AFTER = 64  # misses before the whole key store is read at once (a rebuild meets everyone)
@@ -119,6 +120,7 @@ class People(Naming):
         self._ids: dict[str, str] = {}        # pseudonym → register id
         self._pseudonyms: dict[str, str] = {}  # register id → pseudonym
         self._gone: set[str] = set()           # pseudonyms without a key (erased, or unknown)
+        self._enrolled: dict[str, str] = {}    # folded hash → register id, of people enrolled by this process
         self._misses = 0
         self._loaded = False
 
@@ -132,6 +134,10 @@ class People(Naming):
 
     def link(self, register_id: str) -> str:
         return hmac.new(self._link_key, b"person\x00" + register_id.encode(), hashlib.sha256).hexdigest()
+
+    def folded(self, register_id: str) -> str:
+        """The keyed hash of the id in lower case: two people's may not be equal (ids differing only in case)."""
+        return hmac.new(self._link_key, b"folded\x00" + register_id.lower().encode(), hashlib.sha256).hexdigest()
 
     def keyed(self, text: str) -> str:
         return hmac.new(self._link_key, b"keyed\x00" + text.encode(), hashlib.sha256).hexdigest()[:32]
@@ -162,21 +168,35 @@ class People(Naming):
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
         sealed_id = nonce + AESGCM(key).encrypt(nonce, register_id.encode(), _ID_AAD + pseudonym.encode())
-        self._store.stage_person(pseudonym, self.link(register_id), _wrap(self._register, key), sealed_id)
+        self._store.stage_person(pseudonym, self.link(register_id), self.folded(register_id),
+                                 _wrap(self._register, key), sealed_id)
         self._keys[pseudonym] = AESGCM(key)
         self._ids[pseudonym], self._pseudonyms[register_id] = register_id, pseudonym
+        self._enrolled[self.folded(register_id)] = register_id
         return pseudonym
 
-    def erase(self, register_id: str, at: str) -> str:
+    def erase(self, register_id: str) -> str:
         """Stage the erasure of this person's key and link, to be written with their `Erased` event."""
         pseudonym = self.pseudonym(register_id)
         assert pseudonym is not None, "only a known person is erased"
-        self._store.stage_erasure(pseudonym, self.link(register_id), at)
+        self._store.stage_erasure(pseudonym, self.link(register_id), self.folded(register_id))
         return pseudonym
 
-    def erased_at(self, register_id: str) -> str | None:
-        """When the person with this register id was erased; None if they were not."""
-        return self._store.erased_at(self.link(register_id))
+    def was_erased(self, register_id: str) -> bool:
+        """Whether the person with this register id was erased."""
+        return self._store.erased("link", self.link(register_id))
+
+    def case_variant(self, register_id: str) -> str | None:
+        """The id, differing from `register_id` only in case (or equal), of someone known; ERASED if that
+        person was erased;
+        None if there is nobody. (The exact id itself is the caller's check.)"""
+        enrolled = self._enrolled.get(self.folded(register_id))
+        if enrolled is not None:  # (perhaps not written yet: an import's pages go in as they fill)
+            return enrolled
+        row = self._store.by_folded(self.folded(register_id))
+        if row is not None:
+            return self.register_id(self._remember(*row))
+        return ERASED if self._store.erased("folded", self.folded(register_id)) else None
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -191,7 +211,7 @@ class People(Naming):
 
     def forget(self) -> None:
         """Drop everything cached: the key store is read again (after an erasure, or a failed save)."""
-        for cache in (self._ids, self._pseudonyms):
+        for cache in (self._ids, self._pseudonyms, self._enrolled):
             cache.clear()
         self._keys = {REGISTER_OWNER: self._keys[REGISTER_OWNER]}
         self._gone.clear()

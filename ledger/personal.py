@@ -36,17 +36,15 @@ class Plan:
     texts: dict[str, str] = field(default_factory=dict)   # field → field naming its author (or REGISTER)
     actor_role: str = PROFESSIONAL
     amended: bool = False
-    registered_id: bool = False  # RegisteredId.Taken: the id is its own person's
     result: bool = False         # Request.Recorded: the first result, sealed with its owner's key
 
 
 def plan_for(cls: type) -> Plan:
     from domain.claim import Claim
-    from ledger.ids import RegisteredId
     from ledger.requests import Request
 
     plan = Plan(dict(PEOPLE.get(cls, {})), dict(TEXTS.get(cls, {})), ACTOR_ROLES.get(cls, PROFESSIONAL),
-                amended=cls is Claim.Amended, registered_id=cls is RegisteredId.Taken)
+                amended=cls is Claim.Amended)
     if cls is Request.Recorded:
         plan.people["owner"] = PROFESSIONAL
         plan.result = True
@@ -96,10 +94,6 @@ class PersonalMapper(Mapper):
             owner = self._owner(state, "actor")
             state["changes"] = {k: people.seal(owner, v) if k in AMENDED_TEXTS and isinstance(v, str) else v
                                 for k, v in state["changes"].items()}
-        if plan.registered_id and state["kind"] != "network":
-            pseudonym = people.pseudonym(state["registered_id"])
-            assert pseudonym is not None, "an id is taken with the registration that enrols its person"
-            state["registered_id"] = people.seal(pseudonym, state["registered_id"])
         if plan.result:
             state["result"] = people.seal(self._owner(state, "owner"), json.dumps(state["result"], sort_keys=True))
         return state
@@ -137,8 +131,6 @@ class PersonalMapper(Mapper):
         if plan.amended:
             state["changes"] = {k: people.open(v) if k in AMENDED_TEXTS and isinstance(v, str) else v
                                 for k, v in state["changes"].items()}
-        if plan.registered_id and state["kind"] != "network":
-            state["registered_id"] = people.open(state["registered_id"])
         if plan.result:
             text = people.open(state["result"])
             state["result"] = json.loads(text) if text is not None else None

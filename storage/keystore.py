@@ -1,8 +1,10 @@
 """The key store's tables (SPEC §9): what links people to the events, kept apart from the events.
 
     studyledger_keyring   name → wrapped key: the key that makes links, the register's own text key
-    studyledger_people    pseudonym, link (keyed hash of the register id), wrapped data key, sealed id
-    studyledger_erased    link of each erased person, and when
+    studyledger_people    pseudonym, link (keyed hash of the register id), folded (keyed hash of it in lower
+                          case: unique, so ids differing only in case are refused), wrapped data key, sealed id
+    studyledger_erased    link and folded hash of each erased person: no date, no order (SQLite: WITHOUT
+                          ROWID), which would point at their `Erased` event
 
 Unlike the events these rows are deleted: erasing a person deletes their row (key, link and id)
 and records their link as erased, in the transaction that inserts the `Erased` event
@@ -20,11 +22,11 @@ KEYRING, PEOPLE, ERASED = "studyledger_keyring", "studyledger_people", "studyled
 
 
 class KeyStore:
-    def __init__(self, recorder: Any, marker: str, qualify: Callable[[str], str], blob: str):
+    def __init__(self, recorder: Any, marker: str, qualify: Callable[[str], str], blob: str, without_rowid: str = ""):
         self._datastore = recorder.datastore
         self._m = marker
         self._keyring, self._people, self._erased = qualify(KEYRING), qualify(PEOPLE), qualify(ERASED)
-        self._blob = blob
+        self._blob, self._without_rowid = blob, without_rowid
         self._staged: list[tuple[str, tuple[Any, ...]]] = []
         recorder.write_staged = self.write_staged
 
@@ -52,8 +54,10 @@ class KeyStore:
         with self._cursor(commit=True) as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._keyring} (name TEXT PRIMARY KEY, value {blob} NOT NULL)")
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._people} (pseudonym TEXT PRIMARY KEY, "
-                           f"link TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, sealed_id {blob} NOT NULL)")
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._erased} (link TEXT PRIMARY KEY, erased_at TEXT NOT NULL)")
+                           f"link TEXT NOT NULL UNIQUE, folded TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL, "
+                           f"sealed_id {blob} NOT NULL)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._erased} (link TEXT PRIMARY KEY, folded TEXT NOT NULL)"
+                           f"{self._without_rowid}")
             for name, value in keyring.items():
                 cursor.execute(f"INSERT INTO {self._keyring} (name, value) VALUES ({m}, {m})", (name, value))
 
@@ -76,11 +80,15 @@ class KeyStore:
             cursor.execute(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people}")
             return [(r["pseudonym"], bytes(r["wrapped"]), bytes(r["sealed_id"])) for r in cursor.fetchall()]
 
-    def erased_at(self, link: str) -> str | None:
+    def by_folded(self, folded: str) -> tuple[str, bytes, bytes] | None:
+        return self._one(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people} WHERE folded = {self._m}", folded)
+
+    def erased(self, column: str, value: str) -> bool:
+        """Whether an erased person had this `link` or `folded` hash."""
+        assert column in ("link", "folded")
         with self._cursor() as cursor:
-            cursor.execute(f"SELECT erased_at FROM {self._erased} WHERE link = {self._m}", (link,))
-            row = cursor.fetchone()
-            return row["erased_at"] if row else None
+            cursor.execute(f"SELECT 1 AS found FROM {self._erased} WHERE {column} = {self._m}", (value,))
+            return cursor.fetchone() is not None
 
     def _one(self, sql: str, value: str) -> tuple[str, bytes, bytes] | None:
         with self._cursor() as cursor:
@@ -90,15 +98,15 @@ class KeyStore:
 
     # --- writes, in the transaction that inserts the events they go with ---------------------
 
-    def stage_person(self, pseudonym: str, link: str, wrapped: bytes, sealed_id: bytes) -> None:
+    def stage_person(self, pseudonym: str, link: str, folded: str, wrapped: bytes, sealed_id: bytes) -> None:
         m = self._m
-        self._staged.append((f"INSERT INTO {self._people} (pseudonym, link, wrapped, sealed_id) "
-                             f"VALUES ({m}, {m}, {m}, {m})", (pseudonym, link, wrapped, sealed_id)))
+        self._staged.append((f"INSERT INTO {self._people} (pseudonym, link, folded, wrapped, sealed_id) "
+                             f"VALUES ({m}, {m}, {m}, {m}, {m})", (pseudonym, link, folded, wrapped, sealed_id)))
 
-    def stage_erasure(self, pseudonym: str, link: str, erased_at: str) -> None:
+    def stage_erasure(self, pseudonym: str, link: str, folded: str) -> None:
         m = self._m
         self._staged.append((f"DELETE FROM {self._people} WHERE pseudonym = {m}", (pseudonym,)))
-        self._staged.append((f"INSERT INTO {self._erased} (link, erased_at) VALUES ({m}, {m})", (link, erased_at)))
+        self._staged.append((f"INSERT INTO {self._erased} (link, folded) VALUES ({m}, {m})", (link, folded)))
 
     def unstage(self) -> None:
         """Forget what was staged and not written (the events' transaction failed before it)."""

@@ -119,7 +119,7 @@ class SQLiteLog(EventLog):
 
 
     def keystore(self) -> KeyStore:
-        return KeyStore(self.recorder, "?", str, "BLOB")
+        return KeyStore(self.recorder, "?", str, "BLOB", " WITHOUT ROWID")
 
 
 def _hex(aggregate_id: UUID) -> str:

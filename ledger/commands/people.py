@@ -63,12 +63,12 @@ class ReinstateReviewer(Identified):
 def register_professional(c: RegisterProfessional, ledger: Ledger) -> dict:
     if ledger.find(Professional, ledger.id_of(Professional, c.id)) is not None:
         raise AlreadyRegistered(f"a professional '{c.id}' is registered already")
-    ledger.enrol(c.id)
     taken = take_id(ledger, "professional", c.id)  # nor one that differs only in case
+    ledger.enrol(c.id)
     professional = Professional(professional_id=c.id, name=c.name, group=c.group,
                                 registered_on=c.registered_on or ledger.today, tracks_networks=True)
     result = {"professional": c.id, "status": "registered", "registered_on": professional.registered_on.isoformat()}
-    return ledger.commit(result, professional, taken)
+    return ledger.commit(result, professional, *filter(None, [taken]))
 
 
 @carry_out.register(DeregisterProfessional)
@@ -101,11 +101,11 @@ def reinstate_professional(c: ReinstateProfessional, ledger: Ledger) -> dict:
 def appoint_reviewer(c: AppointReviewer, ledger: Ledger) -> dict:
     if ledger.find(Reviewer, ledger.id_of(Reviewer, c.id)) is not None:
         raise AlreadyRegistered(f"a reviewer '{c.id}' is appointed already")
-    ledger.enrol(c.id)
     taken = take_id(ledger, "reviewer", c.id)  # nor one that differs only in case
+    ledger.enrol(c.id)
     reviewer = Reviewer(reviewer_id=c.id, name=c.name, appointed_on=c.on or ledger.today, tracks_decisions=True)
     result = {"reviewer": c.id, "status": "appointed", "on": reviewer.appointed_on.isoformat()}
-    return ledger.commit(result, reviewer, taken)
+    return ledger.commit(result, reviewer, *filter(None, [taken]))
 
 
 @carry_out.register(RetireReviewer)
@@ -157,7 +157,7 @@ def _erase(ledger: Ledger, person: str, reason: str, role: str) -> dict:
         roles.append(other)
     for aggregate in roles:
         aggregate.erase(reason)
-    ledger.people.erase(person, ledger.now.isoformat())
+    ledger.people.erase(person)
     result = {role: person, "status": "erased", "roles": sorted(type(a).__name__.lower() for a in roles)}
     try:
         return ledger.commit(result, *roles)
