@@ -80,10 +80,6 @@ class Naming:
         """The name aggregate ids use for the person with this register id."""
         return register_id
 
-    def keyed(self, text: str) -> str:
-        """A value that stands for `text` in an aggregate id (a keyed hash in an encrypted store)."""
-        return text
-
 
 _naming: ContextVar[Naming] = ContextVar("naming", default=Naming())
 
@@ -104,10 +100,6 @@ class naming_people:  # noqa: N801 - used as a function, like acting_as
 def person_id(kind: str, register_id: str, *parts: str) -> uuid.UUID:
     """The aggregate id of a person's aggregate of `kind` (with more `parts` before the person)."""
     return natural_id(kind, *parts, _naming.get().person(register_id))
-
-
-def keyed(text: str) -> str:
-    return _naming.get().keyed(text)
 
 
 class LedgerAggregate(Aggregate):

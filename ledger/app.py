@@ -139,8 +139,8 @@ class Ledger(Application):
             self._now = now
             if command.request_id is None:
                 return carry_out(command, self)
-            digest = self.naming.keyed(fingerprint(command.path, command.content()))
-            repeat = replayed(self, command, digest)
+            digest = fingerprint(command.path, command.content())
+            repeat = replayed(self, command, self._keyed(command, digest))
             if repeat is not None:
                 return repeat
             self._pending_request = (command, digest)
@@ -177,8 +177,9 @@ class Ledger(Application):
         if self._pending_request is not None:
             command, digest = self._pending_request
             assert command.request_id is not None
-            aggregates += (Request(request_id=command.request_id, command=command.path, fingerprint=digest,
-                                   result=result, owner=request_owner(self.people, command)),)
+            aggregates += (Request(request_id=command.request_id, command=command.path,
+                                   fingerprint=self._keyed(command, digest), result=result,
+                                   owner=request_owner(self.people, command)),)
         self.unit_of_work.save(*aggregates)
         return result
 
@@ -189,6 +190,13 @@ class Ledger(Application):
             return None
         assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
         return aggregate
+
+    def _keyed(self, command: Command, digest: str) -> str:
+        """A --request-id's fingerprint as stored: in an encrypted store keyed with the key of the person the
+        command is about, so that after their erasure nobody can tell which requests were theirs."""
+        if self.people is None:
+            return digest
+        return self.people.keyed_for(request_owner(self.people, command), digest)
 
     def id_of(self, cls: type[Aggregate], *parts: str) -> UUID:
         """The aggregate id of `cls` for these register-given ids (a person's through their pseudonym)."""

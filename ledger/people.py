@@ -117,6 +117,7 @@ class People(Naming):
             raise StorageFailure(f"The register key from {where} does not open this store's key store: "
                                  "it is another register's key, or the key file was changed.") from None
         self._keys: dict[str, AESGCM] = {REGISTER_OWNER: AESGCM(register_texts)}
+        self._raw: dict[str, bytes] = {REGISTER_OWNER: register_texts}  # the same keys, for keyed hashes
         self._ids: dict[str, str] = {}        # pseudonym → register id
         self._pseudonyms: dict[str, str] = {}  # register id → pseudonym
         self._gone: set[str] = set()           # pseudonyms without a key (erased, or unknown)
@@ -139,8 +140,12 @@ class People(Naming):
         """The keyed hash of the id in lower case: two people's may not be equal (ids differing only in case)."""
         return hmac.new(self._link_key, b"folded\x00" + register_id.lower().encode(), hashlib.sha256).hexdigest()
 
-    def keyed(self, text: str) -> str:
-        return hmac.new(self._link_key, b"keyed\x00" + text.encode(), hashlib.sha256).hexdigest()[:32]
+    def keyed_for(self, register_id: str | None, text: str) -> str:
+        """A keyed hash of `text` with the key of the person with this register id (None: the register's)."""
+        owner = self.pseudonym(register_id) if register_id is not None else None
+        if owner is None or not self._load(owner):
+            owner = REGISTER_OWNER
+        return hmac.new(self._raw[owner], b"keyed\x00" + text.encode(), hashlib.sha256).hexdigest()
 
     def pseudonym(self, register_id: str) -> str | None:
         """The pseudonym of the person with this register id; None if there is none (or they were erased)."""
@@ -154,7 +159,7 @@ class People(Naming):
 
     def person(self, register_id: str) -> str:
         """How aggregate ids name this person: their pseudonym; someone unknown gets a name no aggregate has."""
-        return self.pseudonym(register_id) or "?" + self.keyed(register_id)
+        return self.pseudonym(register_id) or "?" + self.link(register_id)
 
     def register_id(self, pseudonym: str) -> str | None:
         """The register id of a pseudonym; None if its key is gone."""
@@ -170,7 +175,7 @@ class People(Naming):
         sealed_id = nonce + AESGCM(key).encrypt(nonce, register_id.encode(), _ID_AAD + pseudonym.encode())
         self._store.stage_person(pseudonym, self.link(register_id), self.folded(register_id),
                                  _wrap(self._register, key), sealed_id)
-        self._keys[pseudonym] = AESGCM(key)
+        self._keys[pseudonym], self._raw[pseudonym] = AESGCM(key), key
         self._ids[pseudonym], self._pseudonyms[register_id] = register_id, pseudonym
         self._enrolled[self.folded(register_id)] = register_id
         return pseudonym
@@ -214,6 +219,7 @@ class People(Naming):
         for cache in (self._ids, self._pseudonyms, self._enrolled):
             cache.clear()
         self._keys = {REGISTER_OWNER: self._keys[REGISTER_OWNER]}
+        self._raw = {REGISTER_OWNER: self._raw[REGISTER_OWNER]}
         self._gone.clear()
         self._misses, self._loaded = 0, False
 
@@ -264,9 +270,10 @@ class People(Naming):
         return found
 
     def _remember(self, pseudonym: str, wrapped: bytes, sealed_id: bytes) -> str:
-        key = AESGCM(self._unwrap(wrapped))
+        raw = self._unwrap(wrapped)
+        key = AESGCM(raw)
         register_id = key.decrypt(sealed_id[:12], sealed_id[12:], _ID_AAD + pseudonym.encode()).decode()
-        self._keys[pseudonym] = key
+        self._keys[pseudonym], self._raw[pseudonym] = key, raw
         self._ids[pseudonym], self._pseudonyms[register_id] = register_id, pseudonym
         return pseudonym
 
