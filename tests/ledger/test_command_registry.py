@@ -21,8 +21,10 @@ def test_every_command_has_a_cli_command_at_its_path_a_schema_that_builds_it_and
         assert carry_out.dispatch(cls) is not carry_out.dispatch(Command), f"no handler for {cls.__name__}"
 
 
-def test_an_import_line_may_carry_every_command_but_the_key_and_credential_ones():
-    assert set(all_commands()) - set(IMPORTABLE) == {"keys init", "keys rotate", "credential issue"}
+def test_an_import_line_may_carry_every_command_but_the_key_credential_and_erasure_ones():
+    # an erasure destroys a key: not something a batch of lines replayed from a file should do (SPEC §9)
+    assert set(all_commands()) - set(IMPORTABLE) == {"keys init", "keys rotate", "credential issue",
+                                                     "professional erase", "reviewer erase"}
 
 
 def test_loading_options_gives_the_command_with_its_actor():

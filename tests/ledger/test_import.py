@@ -29,10 +29,12 @@ SPEC_LINES = [
     '"on": "2025-03-04", "hours": "2", "description": "…", "outcome": "…", "request_id": "c-17"}',
     '{"command": "claim endorse", "claim": "c-17", "by": "R-2", "statement": "…"}',
 ]
-# 7 commands: each registration with the guard of its lower-cased id (2 × 2 + 2), each first join
-# noted by the network and the professional (2 × 3), the claim with its note on the membership and
-# the request record of "c-17" (3), the endorsement with its note on the endorser's membership (2).
-SPEC_EVENTS = 2 * 2 + 2 + 2 * 3 + 3 + 2
+# 7 commands: each professional's registration (2: in an encrypted store a person's id is guarded
+# against case variants by the key store, not by an event, SPEC §9), the network's with the guard of
+# its lower-cased id (2), each first join noted by the network and the professional (2 × 3), the claim
+# with its note on the membership and the request record of "c-17" (3), the endorsement with its note
+# on the endorser's membership (2).
+SPEC_EVENTS = 2 + 2 + 2 * 3 + 3 + 2
 
 # A register already in the store before each import: R-0 in network "existing".
 BASELINE = [
@@ -121,7 +123,8 @@ def test_import_json_output_and_decisions_by_request_id(run, store, tmp_path):
     lines = [*SPEC_LINES,
              '{"command": "reviewer appoint", "id": "V-1", "name": "Vera", "on": "2024-01-01"}',
              '{"command": "review approve", "claim": "c-17", "reviewer": "V-1", "rationale": "Clear"}']
-    assert ok(run("--json", "import", write(tmp_path, lines))).json() == {"commands": 9, "events": SPEC_EVENTS + 2 + 2}
+    assert ok(run("--json", "import", write(tmp_path, lines))).json() == {"commands": 9, "events": SPEC_EVENTS + 1 + 2}
+    # + the appointment, + the approval noted by the reviewer
     assert ok(run("--json", "balance", "R-1")).json()["total"] == "2"
 
 
@@ -230,15 +233,15 @@ def test_reimporting_lines_that_all_carry_request_ids_writes_nothing(run, store,
         '{"command": "reviewer appoint", "id": "V-1", "name": "Vera", "request_id": "v-1"}',
     ]
     path = write(tmp_path, lines)
-    # each registration, the guard of its lower-cased id, its request record
-    assert ok(run("import", path)).stdout == "Imported 2 commands (6 events).\n"
+    # each registration and its request record (a person's id guarded by the key store: no event, SPEC §9)
+    assert ok(run("import", path)).stdout == "Imported 2 commands (4 events).\n"
     assert ok(run("import", path)).stdout == "Imported 2 commands (0 events).\n"
-    assert count_events(store) == 6
+    assert count_events(store) == 4
     changed = write(tmp_path, [lines[0].replace("Rosa", "Rosa Smit")], "changed.jsonl")
     result = run("import", changed)
     assert result.exit_code == 1 and "Line 1 (professional register)" in result.stderr
     assert "RequestIdReused" in result.stderr
-    assert count_events(store) == 6
+    assert count_events(store) == 4
 
 
 # --- through ledger.importer.import_lines ----------------------------------------
@@ -298,4 +301,4 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(run, store, tmp_path):
     source.write_bytes("\ufeff".encode() + line.encode())
     result = run("import", str(source))
     assert result.exit_code == 0, result.stderr
-    assert count_events(store) == 2  # the registration and the guard of its id
+    assert count_events(store) == 1  # the registration (its id's case guard is in the key store, SPEC §9)
