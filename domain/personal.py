@@ -72,7 +72,18 @@ ACTOR_ROLES: dict[type, str] = {
 }
 
 
+ERASED_MARK = " #"
+
+
 def erased(role: str, pseudonym: str) -> str:
     """How a person whose key is gone is named: not an id anybody can be registered under (it has
-    spaces), distinct for each erased person (the pseudonym's first digits), and honest."""
-    return f"an erased {role} #{pseudonym[:8]}"
+    spaces), honest, and holding their pseudonym, which no longer leads to anybody: the rules still
+    find the aggregates of an erased endorser or reviewer by it (domain.base.Naming)."""
+    return f"an erased {role}{ERASED_MARK}{pseudonym}"
+
+
+def pseudonym_of_erased(name: str) -> str | None:
+    """The pseudonym in the name `erased` gives; None for any other id."""
+    if name.startswith("an erased ") and ERASED_MARK in name:
+        return name.rpartition(ERASED_MARK)[2]
+    return None

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import MapperDeserialisationError
 
 from domain.base import Naming
+from domain.personal import pseudonym_of_erased
 from storage.config import Store
 from storage.errors import StorageFailure
 from storage.keystore import KeyStore
@@ -159,7 +160,7 @@ class People(Naming):
 
     def person(self, register_id: str) -> str:
         """How aggregate ids name this person: their pseudonym; someone unknown gets a name no aggregate has."""
-        return self.pseudonym(register_id) or "?" + self.link(register_id)
+        return self.pseudonym(register_id) or pseudonym_of_erased(register_id) or "?" + self.link(register_id)
 
     def register_id(self, pseudonym: str) -> str | None:
         """The register id of a pseudonym; None if its key is gone."""
