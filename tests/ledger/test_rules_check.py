@@ -147,7 +147,7 @@ def test_a_history_that_breaks_rule_8_opens_reads_and_is_named_by_verify(run, re
     """As a store written before rule 8 could be: a leave recorded before the claim it contradicts."""
     app = open_ledger(store, clock=clock, os_user="tester")
     try:
-        membership = app.repository.get(Membership.create_id("N-1", "P-1"))
+        membership = app.repository.get(app.id_of(Membership, "N-1", "P-1"))
         with recording_at(clock()), acting_as("P-1", "tester"):
             membership.leave(date(2026, 3, 1), claims=[])  # rule 8 bypassed
         app.save(membership)
