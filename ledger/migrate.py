@@ -2,24 +2,22 @@
 replayed into a new, encrypted store whose first event records the old store's digest.
 
 OLD is only read: a SQLite file through a snapshot copy (the library switches a file it opens to
-WAL mode, which writes to it), PostgreSQL through reads. Its chain is checked and its digest taken
-(ledger.integrity) before anything moves, and only the events that digest covers are moved. NEW
-must hold no events. In one transaction NEW then receives:
+WAL mode: a write), PostgreSQL through reads. Its chain is checked and its digest taken before
+anything moves; only the events that digest covers move. NEW must hold no events. In one
+transaction NEW receives:
 
-1. `Migration.Migrated`: OLD's digest and number of events, where OLD was (no password) and when the
-   migration ran (`migrated_at`). Its recording instant is that of OLD's first event: the log stays
-   in recording order, which `--known-at` reads and histories rely on.
-2. Every event of OLD in log order, decoded by OLD's mapper (upcast) and encoded by NEW's, which names
-   people by pseudonym and seals their texts. Each keeps its recording instant, version and content,
-   so balances and memberships are the same at every (D, T). A person is enrolled (a pseudonym and a
-   key) at their registration or appointment. Aggregates whose id derives from a person
-   (professionals, reviewers, memberships, id guards) get the id NEW derives from the pseudonym; the
-   others keep theirs. A --request-id's fingerprint is keyed as NEW keys it, and its first result
-   sealed with the key of the person who acted.
-3. The id guards (ledger/ids.py) of the registrations OLD had none for, recorded by the register at
-   the migration's instant, as `init`'s backfill would: an encrypted store has one for every id.
+1. `Migration.Migrated` (ledger/migrated.py): OLD's digest and event count, where it was (no
+   password), when it was moved. Recorded at the instant of OLD's first event, so that the log stays
+   in recording order (`--known-at` reads and histories rely on it).
+2. Every event of OLD in log order, decoded by OLD's mapper (upcast), encoded by NEW's (people by
+   pseudonym, texts sealed), with its recording instant, version and content: balances and
+   memberships are the same at every (D, T). A person is enrolled at their registration or
+   appointment; professionals', reviewers' and memberships' ids derive from the pseudonym in NEW,
+   other ids stay. A person's id guard is left out (NEW's key store guards people); a --request-id's
+   fingerprint is keyed, and its result sealed, with the key of the person it was about.
+3. A guard (ledger/ids.py) for every network OLD had none for, recorded at the migration's instant.
 
-On any failure nothing is committed, and a SQLite file (and register key) the migration made is removed.
+On any failure nothing is committed, and a SQLite file (and register key) it made is removed.
 """
 
 from __future__ import annotations
@@ -29,14 +27,11 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import event
-
-from domain.base import ACTING, LedgerAggregate, natural_id
+from ledger.migrated import Migration
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -44,22 +39,6 @@ if TYPE_CHECKING:
 
 PAGE = 5000  # events written per insert
 EVENTS_TABLE = {"sqlite": "stored_events", "postgresql": "studyledger_events"}  # the recorders' tables
-
-
-class Migration(LedgerAggregate):
-    """The first event of a migrated store: which store it was moved from, and that store's digest then."""
-
-    @staticmethod
-    def create_id(**_: Any) -> UUID:
-        return natural_id("migration")
-
-    @event("Migrated")
-    def __init__(self, old_digest: str, old_events: int, old_store: str, migrated_at: datetime,
-                 actor: str = ACTING, os_user: str = ACTING) -> None:
-        self.old_digest = old_digest
-        self.old_events = old_events
-        self.old_store = old_store
-        self.migrated_at = migrated_at
 
 
 Opener = Callable[..., "Ledger"]
@@ -220,7 +199,9 @@ def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int) -> 
             migration = Migration(old_digest=old_digest, old_events=count, old_store=where, migrated_at=migrated_at)
         page = [new.mapper.to_stored_event(e) for e in migration.collect_events()]
         for old_event in old.event_log.all_events(stop=head, size=PAGE):
-            page.append(new.mapper.to_stored_event(replay.moved(old_event)))
+            moved = replay.moved(old_event)
+            if moved is not None:
+                page.append(new.mapper.to_stored_event(moved))
             if len(page) >= PAGE:
                 transaction.insert(page)
                 written, page = written + len(page), []
@@ -238,6 +219,7 @@ def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int) -> 
             raise Conflict(f"Another process wrote events into {new.store.where} during the migration; "
                            "nothing was written. Safe to retry.")
     return {"events": count, "written": written, "people": replay.enrolled, "guards_added": len(guards),
+            "person_guards_dropped": replay.skipped,
             "migrated_at": migrated_at.isoformat()}
 
 
@@ -254,61 +236,69 @@ class Replay:
 
         self.new, self.people = new, new.people
         assert self.people is not None
-        self.count = self.enrolled = 0
+        self.count = self.enrolled = self.skipped = 0
         self._ids: dict[UUID, UUID] = {}  # old aggregate id → new, where they differ
-        self._wanted: dict[UUID, tuple[str, str]] = {}  # id guard → (kind, registered id): the first keeps it
-        self._guarded: set[UUID] = set()
-        self._request = Request.Recorded
-        self._taken = RegisteredId.Taken
-        # The events that create an aggregate whose id derives from a person: the person's register id
-        # (None: nobody to enrol), the registered id's kind (for guards), and the new id.
-        self._created: dict[type, Callable[[Any], tuple[str | None, str | None, UUID]]] = {
-            Professional.Registered: lambda e: (e.professional_id, "professional",
-                                                new.id_of(Professional, e.professional_id)),
-            Reviewer.Appointed: lambda e: (e.reviewer_id, "reviewer", new.id_of(Reviewer, e.reviewer_id)),
-            Network.Registered: lambda e: (None, "network", e.originator_id),
-            Membership.Joined: lambda e: (None, None, new.id_of(Membership, e.network_id, e.professional_id)),
-            RegisteredId.Taken: lambda e: (e.registered_id if e.kind != "network" else None, None,
-                                           new.id_of(RegisteredId, e.kind, e.registered_id)),
+        self._networks: dict[str, str] = {}  # network ids without a guard: case-folded → as registered (the first)
+        self._request, self._taken, self._network = Request.Recorded, RegisteredId.Taken, Network.Registered
+        # The events that create an aggregate of a person: who (to enrol), and the id NEW gives it.
+        self._people: dict[type, Callable[[Any], str]] = {
+            Professional.Registered: lambda e: e.professional_id, Reviewer.Appointed: lambda e: e.reviewer_id}
+        self._created: dict[type, Callable[[Any], UUID]] = {
+            Professional.Registered: lambda e: new.id_of(Professional, e.professional_id),
+            Reviewer.Appointed: lambda e: new.id_of(Reviewer, e.reviewer_id),
+            Membership.Joined: lambda e: new.id_of(Membership, e.network_id, e.professional_id),
         }
 
-    def moved(self, old_event: Any) -> Any:
-        """A copy of `old_event` as NEW stores it (the library's mapper copies events the same way)."""
+    def moved(self, old_event: Any) -> Any | None:
+        """A copy of `old_event` as NEW stores it (the library's mapper copies events the same way); None
+        for an event NEW has no place for: the id guard of a person (the key store guards those)."""
         cls = type(old_event)
         self.count += 1
+        if cls is self._taken:
+            if old_event.kind != "network":
+                self.skipped += 1
+                return None
+            self._networks[old_event.registered_id.lower()] = ""  # guarded already
+        if old_event.originator_version == 1:
+            self._created_in_new(cls, old_event)
         state = dict(vars(old_event))
-        created = self._created.get(cls) if old_event.originator_version == 1 else None
-        if created is not None:
-            person = created(old_event)[0]
-            if person is not None and self.people.pseudonym(person) is None:
-                self.people.enrol(person)  # a professional who is also a reviewer: once
-                self.enrolled += 1
-            _, kind, new_id = created(old_event)  # after the enrolment: the id derives from the pseudonym
-            if new_id != old_event.originator_id:
-                self._ids[old_event.originator_id] = new_id
-            if kind is not None:
-                registered = getattr(old_event, f"{kind}_id")
-                self._wanted.setdefault(self.new.id_of(_guard_class(), kind, registered), (kind, registered))
-            if cls is self._taken:
-                self._guarded.add(new_id)
         state["originator_id"] = self._ids.get(old_event.originator_id, old_event.originator_id)
         if cls is self._request:
-            state["fingerprint"] = self.new.naming.keyed(state["fingerprint"])  # as Ledger.handle keys it
-            actor = state.get("actor")
-            if state.get("owner") is None and isinstance(actor, str) and self.people.pseudonym(actor) is not None:
-                state["owner"] = actor  # whose key seals the first result (ledger.people.request_owner)
+            self._rekey(state)
         copy = object.__new__(cls)
         object.__setattr__(copy, "__dict__", state)
         return copy
 
+    def _created_in_new(self, cls: type, old_event: Any) -> None:
+        from ledger.errors import LedgerError
+
+        if cls in self._people:
+            person = self._people[cls](old_event)
+            variant = self.people.case_variant(person)
+            if variant is not None and variant != person:
+                raise LedgerError(f"The old store holds both '{variant}' and '{person}', ids that differ only in "
+                                  "case, which an encrypted store cannot tell apart; nothing was written.")
+            if variant is None:
+                self.people.enrol(person)  # a professional who is also a reviewer is enrolled once
+                self.enrolled += 1
+        if cls in self._created:
+            new_id = self._created[cls](old_event)  # after the enrolment: it derives from the pseudonym
+            if new_id != old_event.originator_id:
+                self._ids[old_event.originator_id] = new_id
+        if cls is self._network:
+            self._networks.setdefault(old_event.network_id.lower(), old_event.network_id)
+
+    def _rekey(self, state: dict[str, Any]) -> None:
+        """A --request-id's fingerprint keyed, and its result sealed, as `Ledger.handle` does in NEW: with the
+        key of the person the command was about (ledger.people.request_owner), who acted or is named."""
+        result = state.get("result") if isinstance(state.get("result"), dict) else {}
+        named = [state.get("owner"), state.get("actor"), *(result.get(k) for k in ("professional", "by", "reviewer"))]
+        owner = next((n for n in named if isinstance(n, str) and self.people.pseudonym(n) is not None), None)
+        state["owner"] = owner
+        state["fingerprint"] = self.people.keyed_for(owner, state["fingerprint"])
+
     def missing_guards(self) -> list[Any]:
-        """An id guard for every registration OLD had none for (inside recording_at and acting_as)."""
-        cls = _guard_class()
-        return [cls(kind=kind, registered_id=registered)
-                for guard, (kind, registered) in self._wanted.items() if guard not in self._guarded]
+        """An id guard for every network OLD had none for (inside recording_at and acting_as)."""
+        from ledger.ids import RegisteredId
 
-
-def _guard_class() -> Any:
-    from ledger.ids import RegisteredId
-
-    return RegisteredId
+        return [RegisteredId(kind="network", registered_id=n) for n in self._networks.values() if n]
