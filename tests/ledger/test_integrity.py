@@ -630,7 +630,8 @@ def test_a_digest_keeps_passing_as_events_are_added(run: Any, clock: Clock, db_u
         assert result.json()["ok"] is True
         assert any("digest matches" in note for note in result.json()["notes"])
     later = take_digest(run)
-    assert later["events"] == head + 3 * 2 and later["digest"] != first["digest"]  # each with the guard of its id
+    # one event each: in an encrypted store a person's id is guarded against case variants by the key store
+    assert later["events"] == head + 3 and later["digest"] != first["digest"]
     ok(run("audit", "verify", "--digest", later["digest"]))
     ok(run("audit", "verify", "--digest", first["digest"]))  # the older one still holds too
     assert "the digest matches" in ok(run("audit", "verify", "--digest", "  " + first["digest"] + "\n")).stdout
@@ -659,8 +660,11 @@ def test_a_digest_fails_after_an_event_before_it_is_changed(run: Any, clock: Clo
     ok(run("reviewer", "appoint", "R-1", "--name", "Rev", "--on", "2024-01-01"))
     raw = RawStore(db_url)
     rows = raw.rows()
-    target = next(r for r in rows if b"Bob" in r.state)
-    raw.update(target.position, "state", target.state.replace(b"Bob", b"Rob"))
+    # Bob's registration (the second): his name is sealed, so his registration date is changed instead —
+    # a change that decodes and breaks no rule, which only the seals and the digest can tell
+    target = [r for r in rows if r.topic.endswith("Professional.Registered")][1]
+    assert target.state.count(b'"2024-01-01"') == 1
+    raw.update(target.position, "state", target.state.replace(b'"2024-01-01"', b'"2024-01-02"'))
     result = run("--json", "audit", "verify", "--digest", kept["digest"])
     assert result.exit_code == 1
     assert named_position(result.json()["problems"][0]) == target.position
@@ -829,6 +833,6 @@ def test_a_write_after_the_newest_event_was_deleted_is_refused_with_a_pointer_to
     assert done.exit_code == 4, done.stderr
     assert "already has a seal" in done.stderr and "audit verify" in done.stderr
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 3  # nothing written
+        assert conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] == 1  # nothing written
     verdict = run("audit", "verify")
-    assert verdict.exit_code == 1 and "position 4 is missing" in verdict.stdout
+    assert verdict.exit_code == 1 and "position 2 is missing" in verdict.stdout
