@@ -14,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks.projections_bench import _reset_schema, build, peak_mb
+from benchmarks.projections_bench import _reset_schema, build, peak_mb, register_key
 
 
 def main() -> None:
@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", help="a PostgreSQL URL with ?schema=… (dropped and made afresh) instead of a new SQLite file")
     args = parser.parse_args()
+    register_key()
     with tempfile.TemporaryDirectory() as folder:
         if args.db:
             _reset_schema(args.db)

@@ -32,6 +32,16 @@ from pathlib import Path
 from benchmarks.generate import TODAY, lines
 
 
+def register_key() -> None:
+    """An encrypted store (SPEC §9) needs a register key: a new random one for this run, unless one is
+    given (STUDYLEDGER_KEY or STUDYLEDGER_KEY_FILE); the child processes inherit it. Without it a
+    PostgreSQL store would write ./studyledger.key into the current folder."""
+    if not os.environ.get("STUDYLEDGER_KEY") and not os.environ.get("STUDYLEDGER_KEY_FILE"):
+        import base64
+
+        os.environ["STUDYLEDGER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -130,6 +140,31 @@ def queries(db: str, samples: int, seed: int) -> dict:
     return {"balance": summary(balance_ms), "members": summary(members_ms)}
 
 
+def keystore(db: str) -> dict:
+    """What reading the key store costs (SPEC §9): opening the ledger (the keyring unwrapped), reading every
+    person's row, and knowing everyone (each data key unwrapped, each register id opened) as a rebuild does.
+    Empty for a plain store (one made before §9, or by the code before it)."""
+    from ledger.app import open_ledger
+    from storage.config import resolve
+
+    started = time.perf_counter()
+    ledger = open_ledger(resolve(db))
+    opened = time.perf_counter() - started
+    people = getattr(ledger, "people", None)
+    if people is None:
+        return {}
+    store = ledger.event_log.keystore()
+    started = time.perf_counter()
+    rows = store.everyone()
+    read = time.perf_counter() - started
+    people.forget()
+    started = time.perf_counter()
+    known = sum(1 for pseudonym, _, _ in rows if people.register_id(pseudonym) is not None)
+    unwrapped = time.perf_counter() - started
+    assert known == len(rows), "every person in the key store opens with the register key"
+    return {"people": len(rows), "open_ms": opened * 1000, "read_ms": read * 1000, "know_all_ms": unwrapped * 1000}
+
+
 def _ids(reader, projection: str, column: str) -> list[dict]:
     from sqlalchemy import select
 
@@ -162,9 +197,11 @@ def main() -> None:
             "floor": lambda: floor(args.target),
             "rebuild": lambda: rebuild(args.target),
             "queries": lambda: queries(args.target, args.samples, args.seed),
+            "keystore": lambda: keystore(args.target),
         }
         print(json.dumps(steps[args.step]()))
         return
+    register_key()
     rebuild_times = {}
     with tempfile.TemporaryDirectory() as folder:
         for size in args.events:
@@ -182,6 +219,7 @@ def main() -> None:
             rebuilt = sorted(rebuilds, key=lambda r: r["rebuild_s"])[len(rebuilds) // 2]
             rebuilt["peak_mb"] = max(r["peak_mb"] for r in rebuilds)
             timings = child("queries", *common, "--samples", str(args.samples))
+            keys = child("keystore", *common)
             rebuild_times[size] = rebuilt["rebuild_s"]
             ratio = rebuilt["rebuild_s"] / floor_["floor_s"]
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -197,6 +235,10 @@ def main() -> None:
             for name in ("balance", "members"):
                 t = timings[name]
                 print(f"  {name:<8} median {t['median_ms']:6.2f} ms, p95 {t['p95_ms']:6.2f} ms   (bar < 20 ms)")
+            if keys:
+                print(f"  keys     {keys['people']:,} people: opening the ledger {keys['open_ms']:.1f} ms, reading their rows "
+                      f"{keys['read_ms']:.1f} ms, unwrapping every key and id {keys['know_all_ms']:.1f} ms "
+                      f"({keys['know_all_ms'] * 1000 / max(keys['people'], 1):.0f} µs a person)")
     sizes = sorted(rebuild_times)
     for small, large in zip(sizes, sizes[1:]):
         print(f"rebuild growth {small:,} → {large:,} events: {rebuild_times[large] / rebuild_times[small]:.2f}× the time "
