@@ -62,16 +62,24 @@ def render_history(result: dict) -> str:
 
 
 @audit.command("verify", epilog=example("studyledger audit verify",
-                                        'studyledger audit verify --digest "$(studyledger audit digest)"'))
+                                        'studyledger audit verify --digest "$(studyledger audit digest)"',
+                                        "studyledger --db new.db audit verify --migrated-from old.db"))
 @click.option("--digest", metavar="X", help="A digest from 'audit digest': prove nothing up to it has changed since.")
-def verify(digest: str | None) -> None:
+@click.option("--migrated-from", "migrated_from", metavar="OLD",
+              help="The store this one was migrated from ('migrate OLD NEW'): prove it is unchanged since.")
+def verify(digest: str | None, migrated_from: str | None) -> None:
     """Check the hash chain and rules 1–10 over every stored event, and every projection against a fresh replay.
 
     Exit 0 when nothing is wrong, 1 naming every problem found. On a terminal a progress bar
-    and the rate are shown on stderr.
+    and the rate are shown on stderr. A migrated store says which store and digest it came from;
+    with --migrated-from that store's own chain is checked and its digest compared.
     """
+    from cli.migrate import store_named
     from ledger.audit import verify_chain, verify_rules
+    from ledger.migrated import verify_migration
     from projections.verify import verify as verify_projections
+
+    old = store_named(migrated_from) if migrated_from is not None else None  # a bad URL is exit 2 before anything
 
     def check() -> dict:
         ledger = session().ledger()
@@ -80,6 +88,9 @@ def verify(digest: str | None) -> None:
         with Progress("Verifying", 3 * head) as progress:
             report, notes = verify_chain(ledger, digest, progress=progress.update)
             problems = list(report.problems)
+            migration, linked, seen = verify_migration(ledger, old, session().ledger_factory)
+            problems += linked
+            notes += seen
             broken = verify_rules(ledger, progress=progress.update)  # also over a broken chain: an edited event may break a rule
             problems += [str(p) for p in broken]
             projections = None
@@ -88,7 +99,8 @@ def verify(digest: str | None) -> None:
                 problems += projections["problems"]
         progress.done("Verified", report.events_checked)
         return {"ok": not problems, "events_checked": report.events_checked, "problems": problems, "notes": notes,
-                "rules": [p.as_json() for p in broken], "projections_checked": projections is not None}
+                "rules": [p.as_json() for p in broken], "projections_checked": projections is not None,
+                **({"migrated_from": migration} if migration is not None else {})}
 
     result = storage(check)
     lines = [f"Checked the chain and rules 1–10 over {result['events_checked']} events"

@@ -124,10 +124,10 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
 def _register() -> None:
     from cli import audit, balance, claim, demo, import_, init, network, policy, professional, projections, review, reviewer
 
-    from cli import credential, keys
+    from cli import credential, keys, migrate
 
     for module in (init, policy, professional, reviewer, network, claim, review, balance, audit, projections, import_, demo,
-                   keys, credential):
+                   keys, credential, migrate):
         for command in module.COMMANDS:
             cli.add_command(command)
 
