@@ -148,21 +148,29 @@ def render(c: dict) -> str:
         f"  network          {c['network']}",
         f"  kind             {c['kind']}",
         f"  activity date    {c['activity_date']}   hours {c['hours']}",
-        wrapped("description", c["description"]),
-        wrapped("outcome", c["outcome"]),
-        wrapped("practice change", c["practice_change"] or "-"),
+        wrapped("description", _text(c["description"])),
+        wrapped("outcome", _text(c["outcome"])),
+        wrapped("practice change", c["practice_change"] or ("-" if c["description"] is not None else ERASED)),
         f"  points           {c['points'] or '-'} (suggested {c['suggested_points']})",
         f"  submitted at     {utc(c['submitted_at'])}",
     ]
     if c["endorsements"]:
-        lines += ["", "Endorsements:", table([[e["by"], utc(e["recorded_at"]), e["statement"]] for e in c["endorsements"]],
+        lines += ["", "Endorsements:", table([[e["by"], utc(e["recorded_at"]), _text(e["statement"])] for e in c["endorsements"]],
                                              ["by", "recorded", "statement"])]
     if c["decisions"]:
         lines += ["", "Decisions:", table(
-            [[d["decision"], d["by"], utc(d["recorded_at"]), d.get("points") or "", d.get("text") or ""]
+            [[d["decision"], d["by"], utc(d["recorded_at"]), d.get("points") or "",
+              d.get("text") or (ERASED if d["decision"] not in ("withdrawn", "amended") else "")]
              for d in c["decisions"]],
             ["decision", "by", "recorded", "points", "text"], right=("points",))]
     return "\n".join(lines)
+
+
+ERASED = "(erased)"  # a text whose author was erased (SPEC §9): JSON gives null
+
+
+def _text(text: str | None) -> str:
+    return ERASED if text is None else text
 
 
 def wrapped(label: str, text: str) -> str:

@@ -1,11 +1,11 @@
-"""`studyledger professional register|deregister|reinstate`."""
+"""`studyledger professional register|deregister|reinstate|erase`."""
+
+from typing import Any
 
 import click
 
-from cli.context import write
+from cli.context import command_from, emit, replay_note, session, storage, write
 from cli.help import DATE_HELP, REQUEST_ID, example, Group
-
-
 
 
 @click.group("professional", cls=Group)
@@ -42,6 +42,36 @@ def reinstate(**options: object) -> None:
     """Cancel the deregistration of professional ID (a correction); the memberships it ended come back."""
     write(options, lambda r: f"Professional {r['professional']} reinstated."
           + (f" Memberships restored: {', '.join(r['memberships_restored'])}." if r.get("memberships_restored") else ""))
+
+
+@professional.command("erase", epilog=example(
+    'studyledger professional erase T-1 --reason "Asked to be forgotten (GDPR art. 17), request 2026-114"'))
+@click.argument("id")
+@click.option("--reason", required=True, metavar="TEXT", help="Why (kept encrypted with the register's key).")
+@REQUEST_ID
+def erase(**options: object) -> None:
+    """Erase the personal data of deregistered professional ID (SPEC §9).
+
+    Their key and the link from ID to their events are destroyed: their name and texts (also the
+    statements they wrote on others' claims) can no longer be read, and the read models keep none
+    of it. Every figure stays: points, memberships and counts are shown as "an erased professional".
+    A reviewer with the same ID, retired, is erased with them. Cannot be undone.
+    """
+    erasing(options, "Professional")
+
+
+def erasing(raw: dict[str, Any], noun: str) -> None:
+    """Carry out an erase command and purge the read models in this same run (projections.erasure)."""
+    from projections.erasure import erase as erase_person
+
+    s = session()
+    result = storage(lambda: erase_person(s.ledger(), s.read_models(), command_from(raw)))
+    roles = result.get("roles") or []
+    both = " (as professional and as reviewer)" if len(roles) > 1 else ""
+    emit(result, f"{noun} {raw['id']} erased{both}: their key and link are destroyed; their figures stay, "
+                 f"named 'an erased {noun.lower()}'.")
+    if result.get("replayed") and not s.json:
+        click.echo(replay_note(result), err=True)
 
 
 COMMANDS = [professional]

@@ -1,9 +1,10 @@
-"""`studyledger reviewer appoint|retire|reinstate`."""
+"""`studyledger reviewer appoint|retire|reinstate|erase`."""
 
 import click
 
 from cli.context import write
 from cli.help import DATE_HELP, REQUEST_ID, example, Group
+from cli.professional import erasing
 
 
 @click.group("reviewer", cls=Group)
@@ -36,6 +37,22 @@ def retire(**options: object) -> None:
 def reinstate(**options: object) -> None:
     """Cancel the retirement of reviewer ID (a correction)."""
     write(options, lambda r: f"Reviewer {r['reviewer']} reinstated.")
+
+
+@reviewer.command("erase", epilog=example(
+    'studyledger reviewer erase R-1 --reason "Retired in 2027; retention period over"'))
+@click.argument("id")
+@click.option("--reason", required=True, metavar="TEXT", help="Why (kept encrypted with the register's key).")
+@REQUEST_ID
+def erase(**options: object) -> None:
+    """Erase the personal data of retired reviewer ID (SPEC §9).
+
+    Their key and the link from ID to their events are destroyed: their name and the rationales and
+    reasons they wrote can no longer be read. Their decisions stay, and every point they awarded:
+    signed "an erased reviewer". A professional with the same ID, deregistered, is erased with them.
+    Cannot be undone.
+    """
+    erasing(options, "Reviewer")
 
 
 COMMANDS = [reviewer]

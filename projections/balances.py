@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Column, Connection, Date, Index, MetaData, String, Table, func, select
+from sqlalchemy import BigInteger, Column, Connection, Date, Index, MetaData, String, Table, func, select, update
 
 from domain.balance import Tally, statement
 from domain.claim import Claim
@@ -37,6 +37,7 @@ from projections.model import (
 from projections.units import cents, micros, points_text, uuid_text
 
 if TYPE_CHECKING:
+    from projections.erasure import Erasure
     from projections.replay import Replay
 
 
@@ -103,6 +104,14 @@ class Balances(ReadModel):
         Index(f"ix_network_themes{suffix}", themes.c.network)
         policies = policies_table(metadata, f"rm_balance_policies{suffix}")
         return {"postings": postings, "professionals": professionals, "themes": themes, "policies": policies}
+
+    def purge(self, conn: Connection, t: dict[str, Table], who: Erasure) -> None:
+        """An erased person (SPEC §9): named in their postings and registration as a replay now names them."""
+        for key in ("postings", "professionals"):
+            if key in t:
+                table = t[key]
+                conn.execute(update(table).where(table.c.professional == who.register_id)
+                             .values(professional=who.professional))
 
     def check(self, conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
         return [

@@ -34,6 +34,7 @@ from projections.model import Handler, Page, ReadModel, compare, rows, stamp
 from projections.units import micros
 
 if TYPE_CHECKING:
+    from projections.erasure import Erasure
     from projections.replay import Replay
 
 
@@ -104,6 +105,14 @@ class Memberships(ReadModel):
 
     def new_page(self, tables: dict[str, Table]) -> Page:
         return NetworkPage(tables)
+
+    def purge(self, conn: Connection, t: dict[str, Table], who: Erasure) -> None:
+        """An erased member (SPEC §9): their joins and leaves stay, named as a replay now names them
+        (member counts are unchanged; `network members` lists the placeholder)."""
+        if "changes" in t:
+            changes = t["changes"]
+            conn.execute(update(changes).where(changes.c.professional == who.register_id)
+                         .values(professional=who.professional))
 
     def check(self, conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
         return [

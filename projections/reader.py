@@ -7,14 +7,15 @@ are never silently stale.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import OperationalError
 
-from domain.errors import NotFound
+from domain.errors import NotFound, UnknownProfessional
 from projections import balances, memberships
 from projections.bookkeeping import STANDING, Inconsistent, distrust, rm_applied, rm_state
 from projections.claims import queries as claims
@@ -61,12 +62,26 @@ class Reader:
 
     def balance(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
-        return self._answer("balances", lambda c, t: balances.balance(c, t, professional, at or now.date(), known_at or now))
+        with self._erased(professional):
+            return self._answer("balances",
+                                lambda c, t: balances.balance(c, t, professional, at or now.date(), known_at or now))
 
     def credential_facts(self, professional: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         """P's balance and the approved claims of its cycle, read together (see projections.balances.facts)."""
         now = self.clock()
-        return self._answer("balances", lambda c, t: balances.facts(c, t, professional, at or now.date(), known_at or now))
+        with self._erased(professional):
+            return self._answer("balances",
+                                lambda c, t: balances.facts(c, t, professional, at or now.date(), known_at or now))
+
+    @contextmanager
+    def _erased(self, professional: str) -> Iterator[None]:
+        """A professional the read model does not know may have been erased (SPEC §9): then say so
+        (PersonErased, exit 1). Asked only then: the key store is not read for every balance."""
+        try:
+            yield
+        except UnknownProfessional:
+            self.ledger.check_not_erased(professional)
+            raise
 
     def members(self, network: str, at: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         now = self.clock()
@@ -83,7 +98,10 @@ class Reader:
         return self._named(result, result["claims"])
 
     def claim_list(self, **filters: Any) -> dict[str, Any]:
-        """Claims by professional, network, status, kind; newest first, at most `limit`."""
+        """Claims by professional, network, status, kind; newest first, at most `limit`. An erased
+        professional's claims are not found by their id (PersonErased): it names nobody any more."""
+        if filters.get("professional") is not None:
+            self.ledger.check_not_erased(filters["professional"])
         now = self.clock()
         result = self._answer("claims", lambda c, t: claims.claim_list(c, t, now, **filters))
         return self._named(result, result["claims"])

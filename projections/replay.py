@@ -175,7 +175,7 @@ class Replay:
 
     @apply.register(Request.Recorded)
     def _request(self, e: Any) -> None:
-        if e.command == "claim submit":
+        if e.command == "claim submit" and e.result is not None:  # None: sealed by an erased claimant
             self.requests[UUID(e.result["claim"])] = e.request_id
 
     @apply.register(Policy.Adopted)

@@ -23,7 +23,22 @@ from storage.seals import GENESIS, SEALS_TABLE, seal_rows
 
 class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, writing each event's seal in its transaction, and
-    what the key store staged for those events (storage.keystore)."""
+    what the key store staged for those events (storage.keystore).
+
+    Its connections delete securely (SPEC §9): an erased person's key-store row is overwritten with
+    zeros in the file, not left in a free page or cell until SQLite happens to reuse it."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        pool = self.datastore.pool
+        create = pool._create_connection  # the library's pool has no connect hook: its one maker, wrapped
+
+        def create_securely() -> Any:
+            connection = create()
+            connection._sqlite_conn.execute("PRAGMA secure_delete = ON")
+            return connection
+
+        pool._create_connection = create_securely  # type: ignore[method-assign]
 
     @staticmethod
     def write_staged(cursor: Any) -> None:
@@ -120,6 +135,23 @@ class SQLiteLog(EventLog):
 
     def keystore(self) -> KeyStore:
         return KeyStore(self.recorder, "?", str, "BLOB", " WITHOUT ROWID")
+
+
+def checkpoint(path: Any, attempts: int = 50) -> bool:
+    """Copy the write-ahead log into the file and truncate it to nothing (after an erasure: the bytes
+    that were purged or deleted are then nowhere but in zeroed pages). False if readers kept it from
+    finishing after `attempts` tries (each waits up to the busy timeout for them)."""
+    connection = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+    try:
+        connection.execute("PRAGMA secure_delete = ON")
+        for _ in range(attempts):
+            busy, _log, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        connection.close()
 
 
 def _hex(aggregate_id: UUID) -> str:

@@ -50,9 +50,13 @@ from projections.model import (
 from projections.units import cents, micros
 
 if TYPE_CHECKING:
+    from projections.erasure import Erasure
     from projections.replay import Replay
 
 CLAIM_FIELDS = ("kind", "activity_date", "hours", "description", "outcome", "practice_change")
+# Decisions a reviewer takes (their `by` is a reviewer, their text the reviewer's); the others
+# (withdrawn, amended) are the claimant's.
+REVIEWERS_DECISIONS = ("approved", "rejected", "returned", "revoked")
 
 
 def _submitted(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
@@ -97,8 +101,9 @@ def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: 
 
 
 def _request(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
-    """The key a claim was submitted with (other commands' keys name no claim of their own)."""
-    if s["command"] == "claim submit":
+    """The key a claim was submitted with (other commands' keys name no claim of their own). Its first
+    result, which names the claim, is sealed with the claimant's key: gone (None) once they are erased."""
+    if s["command"] == "claim submit" and s["result"] is not None:
         page.insert("keys", claim=s["result"]["claim"].replace("-", ""), request_id=s["request_id"])
 
 
@@ -137,8 +142,8 @@ class Claims(ReadModel):
             Column("kind", String(20), nullable=False),
             Column("activity_date", Date, nullable=False),
             Column("hours", String(16), nullable=False),
-            Column("description", Text, nullable=False),
-            Column("outcome", Text, nullable=False),
+            Column("description", Text),  # the claimant's texts: NULL once they are erased (SPEC §9)
+            Column("outcome", Text),
             Column("practice_change", Text),
             Column("status", String(12), nullable=False),
             Column("cents", BigInteger),
@@ -150,7 +155,7 @@ class Claims(ReadModel):
             f"rm_endorsements{suffix}", metadata,
             Column("claim", String(32), nullable=False),
             Column("by", String(64), nullable=False),
-            Column("statement", Text, nullable=False),
+            Column("statement", Text),  # NULL once the endorser is erased
             Column("recorded_us", BigInteger, nullable=False),
             Column("position", BigInteger, nullable=False),
         )
@@ -185,6 +190,31 @@ class Claims(ReadModel):
 
     def new_page(self, tables: dict[str, Table]) -> Page:
         return ClaimPage(tables)
+
+    def purge(self, conn: Connection, t: dict[str, Table], who: Erasure) -> None:
+        """An erased person (SPEC §9), as a replay now gives them: named by their placeholder as claimant,
+        endorser, reviewer or in the directory; their own texts NULL; their claims' --request-ids gone."""
+        gone, professional, reviewer = who.register_id, who.professional, who.reviewer
+        if "keys" in t and "claims" in t:
+            keys, claims = t["keys"], t["claims"]
+            conn.execute(delete(keys).where(keys.c.claim.in_(select(claims.c.claim).where(claims.c.professional == gone))))
+        if "claims" in t:
+            claims = t["claims"]
+            conn.execute(update(claims).where(claims.c.professional == gone).values(
+                professional=professional, description=None, outcome=None, practice_change=None))
+        if "endorsements" in t:
+            endorsements = t["endorsements"]
+            conn.execute(update(endorsements).where(endorsements.c.by == gone).values(by=professional, statement=None))
+        if "decisions" in t:
+            decisions = t["decisions"]
+            reviewers = decisions.c.decision.in_(REVIEWERS_DECISIONS)
+            conn.execute(update(decisions).where(decisions.c.by == gone).where(reviewers).values(by=reviewer, text=None))
+            conn.execute(update(decisions).where(decisions.c.by == gone).where(~reviewers)
+                         .values(by=professional, text=None))
+        if "directory" in t:
+            directory = t["directory"]
+            conn.execute(update(directory).where(directory.c.role == "professional").where(directory.c.id == gone)
+                         .values(id=professional))
 
     def check(self, conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
         columns = ("claim", "professional", "network", "kind", "activity_date", "hours", "description", "outcome",
@@ -248,7 +278,8 @@ class ClaimPage(Page):
     def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
         claims = self.tables["claims"]
         # One statement shape for all rows: every settable column, NULL meaning "keep as is"
-        # (no handler ever sets one of them to NULL).
+        # (no handler sets one of them to NULL; an erased claimant's amended texts come as None,
+        # and what they keep is theirs too: NULL since the erasure).
         settable = ("status", "cents", *CLAIM_FIELDS)
         values = {c: func.coalesce(bindparam(f"v_{c}", type_=claims.c[c].type), claims.c[c]) for c in settable}
         statement = update(claims).where(claims.c.claim == bindparam("key")).values(**values)
