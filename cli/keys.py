@@ -98,6 +98,10 @@ def rewrap(new_key_file: str) -> None:
                  f"the old register key ({result['old_key']}) opens nothing in this store any more.\n"
                  f"Use {path} from now on (STUDYLEDGER_KEY_FILE, or put it{instead}), and destroy every copy "
                  "of the old key: backups made before still open with it.")
+    if result["checkpointed"] is False and not session().json:
+        click.echo("Note: readers kept the write-ahead log from being emptied; the keys wrapped with the old key "
+                   "stay in it until SQLite writes over them: with no other process on the store, run "
+                   f"sqlite3 {session().store.path} 'PRAGMA wal_checkpoint(TRUNCATE)'.", err=True)
 
 
 COMMANDS = [keys]

@@ -5,7 +5,8 @@ person's data key. Rotating it re-wraps those keys with a new register key, in o
 of the key store (`People.rotate`); nothing else changes: no event is written, no data key is
 replaced, so the chain and `audit digest` are what they were. Afterwards the old key opens
 nothing in this store — but it still opens every copy of the key store made before (backups):
-the operator destroys the old key's copies.
+the operator destroys the old key's copies. On SQLite (secure_delete on) the write-ahead log is
+checkpointed and truncated afterwards, so the keys wrapped with the old key are not left in it.
 
 A new key file given on the command line is input: missing, unreadable or not a key is exit 2
 (InvalidInput), and nothing is tried. The current key is read as for every command (missing or
@@ -83,5 +84,11 @@ def rewrap(ledger: Ledger, new_key: bytes, new_key_file: Path) -> dict:
                            f"({where}); make a new one with 'studyledger keys new-register-key FILE'.")
     count = people.rotate(new_key)
     people.forget()
+    cleared = None
+    if ledger.store.path is not None:  # SQLite: the keys wrapped with the old key out of the write-ahead log too
+        from storage.sqlite import checkpoint
+
+        cleared = checkpoint(ledger.store.path)
     return {"status": "rewrapped", "people": count, "key_file": str(new_key_file),
-            "old_key": where, "old_key_file": str(current_file) if current_file is not None else None}
+            "old_key": where, "old_key_file": str(current_file) if current_file is not None else None,
+            "checkpointed": cleared}

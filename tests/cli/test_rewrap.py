@@ -126,7 +126,7 @@ def test_a_rewrap_can_follow_a_rewrap_and_new_people_get_the_new_key(register: A
     assert ok(run("--json", "balance", "R-3")).json()["professional"] == "R-3"
 
 
-def test_the_current_key_may_come_from_the_variable(register: Any, tmp_path: Path, old_key: Path,
+def test_the_current_key_may_come_from_the_variable(register: Any, db_url: str, tmp_path: Path, old_key: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     run = register
     monkeypatch.delenv("STUDYLEDGER_KEY_FILE")
@@ -134,10 +134,32 @@ def test_the_current_key_may_come_from_the_variable(register: Any, tmp_path: Pat
     fresh = new_key(run, tmp_path / "new.key")
     result = ok(run("--json", "keys", "rewrap", "--new-key-file", str(fresh))).json()
     assert result == {"status": "rewrapped", "people": 2, "key_file": str(fresh),
-                      "old_key": "the variable STUDYLEDGER_KEY", "old_key_file": None}
+                      "old_key": "the variable STUDYLEDGER_KEY", "old_key_file": None,
+                      "checkpointed": None if db_url.startswith("postgresql") else True}
     one_sentence(run("balance", "R-1"), 4)
     monkeypatch.setenv("STUDYLEDGER_KEY", fresh.read_text().strip())
     assert ok(run("--json", "balance", "R-1")).json()["professional"] == "R-1"
+
+
+def test_on_sqlite_the_keys_wrapped_with_the_old_key_are_left_nowhere_in_the_files(register: Any, db_url: str,
+                                                                                  tmp_path: Path) -> None:
+    if db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL keeps dead tuples until VACUUM: the README says what that means")
+    run = register
+    old = [value for _, value in wrapped(db_url)]
+    assert all(len(value) == 12 + 32 + 16 for value in old)  # nonce, key, tag: what a search must not find
+    import sqlite3
+
+    other = sqlite3.connect(db_url)  # another process's connection, idle: the last to close no longer
+    try:                             # checkpoints and removes the write-ahead log
+        other.execute("SELECT count(*) FROM stored_events").fetchone()
+        ok(run("keys", "rewrap", "--new-key-file", str(new_key(run, tmp_path / "new.key"))))
+        files = [Path(db_url), Path(db_url + "-wal")]
+        content = b"".join(f.read_bytes() for f in files if f.exists())
+    finally:
+        other.close()
+    assert [value for _, value in wrapped(db_url)][0] in content  # the search finds what is there…
+    assert not [value for value in old if value in content]       # …and none of what was
 
 
 BAD_KEYS = {
