@@ -23,7 +23,6 @@ On any failure nothing is committed, and a SQLite file (and register key) it mad
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ledger.migrated import Migration
+from storage.migration import events_in, holds_events, snapshot
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
     from storage.config import Store
 
 PAGE = 5000  # events written per insert
-EVENTS_TABLE = {"sqlite": "stored_events", "postgresql": "studyledger_events"}  # the recorders' tables
 
 
 Opener = Callable[..., "Ledger"]
@@ -65,7 +64,7 @@ def reading(store: Store, opener: Opener | None = None) -> Iterator[Ledger]:
         folder = Path(tempfile.mkdtemp(prefix="studyledger-migrate-"))
         copy = folder / "old.sqlite"
         try:
-            _snapshot(store.path, copy, store.where)
+            snapshot(store.path, copy, store.where)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -86,27 +85,6 @@ def reading(store: Store, opener: Opener | None = None) -> Iterator[Ledger]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _snapshot(path: Path, copy: Path, where: str) -> None:
-    """A consistent copy of the SQLite file at `path`, read through a read-only connection."""
-    from storage.errors import StorageFailure
-
-    try:
-        source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if EVENTS_TABLE["sqlite"] not in tables:
-                raise StorageFailure(f"The file at {where} holds no ledger.")
-            target = sqlite3.connect(copy)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
-    except sqlite3.Error as error:
-        raise StorageFailure(f"Cannot read the store at {where} ({error}).") from None
-
-
 def digest_of(old: Ledger, where: str) -> tuple[str, int]:
     """OLD's digest and number of events; refused if its events do not match their seals."""
     from ledger.audit import verify_chain
@@ -121,32 +99,6 @@ def digest_of(old: Ledger, where: str) -> tuple[str, int]:
 
 
 # --- the new store ---------------------------------------------------------------------------
-
-
-def holds_events(store: Store) -> bool:
-    """Whether `store` holds any event (read without opening it through the library, which would write)."""
-    table = EVENTS_TABLE[store.engine]
-    if store.path is not None:
-        if not store.path.exists():
-            return False
-        connection = sqlite3.connect(f"{store.path.as_uri()}?mode=ro", uri=True)
-        try:
-            if connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
-                return False
-            return connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
-        finally:
-            connection.close()
-    from psycopg.sql import SQL, Identifier
-
-    from storage.postgres import connect
-
-    schema = store.settings.get("POSTGRES_SCHEMA", "public")
-    with connect(store) as connection:
-        found = connection.execute("SELECT to_regclass(%s)", (f'"{schema}".{table}',)).fetchone()
-        if found is None or found[0] is None:
-            return False
-        row = connection.execute(SQL("SELECT 1 FROM {}.{} LIMIT 1").format(Identifier(schema), Identifier(table)))
-        return row.fetchone() is not None
 
 
 def migrate(old_store: Store, new_store: Store, opener: Opener | None = None) -> dict[str, Any]:
@@ -213,9 +165,7 @@ def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int) -> 
         if replay.count != count:
             raise Conflict(f"The old store changed while it was read ({replay.count} events, {count} checked); "
                            "nothing was written. Safe to retry.")
-        table = new.event_log.table
-        transaction.cursor.execute(f"SELECT COUNT(*) AS n FROM {table}")
-        if transaction.cursor.fetchone()["n"] != written:
+        if events_in(transaction, new.event_log.table) != written:
             raise Conflict(f"Another process wrote events into {new.store.where} during the migration; "
                            "nothing was written. Safe to retry.")
     return {"events": count, "written": written, "people": replay.enrolled, "guards_added": len(guards),
