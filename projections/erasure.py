@@ -84,7 +84,7 @@ def _locks(models: ReadModels, names: list[str]) -> ExitStack:
             stack.close()
             if time.monotonic() >= deadline:
                 raise Busy("A catch-up or rebuild of the read models is running and did not end within "
-                           f"{LOCK_WAIT:.0f} s; nobody was erased. Safe to retry.") from None
+                           f"{LOCK_WAIT:g} s; nobody was erased. Safe to retry.") from None
             time.sleep(0.2)
 
 

@@ -176,7 +176,8 @@ def test_erasing_a_professional_forgets_them_and_keeps_every_other_figure(reg: R
     run = reg.run
     digest = reg.ok("audit", "digest").stdout.strip()
     before = reg.figures()
-    reg.ok("claim", "list")  # the claims read model caught up too
+    # A rebuild keeps the generation before it: the purge must reach both.
+    reg.ok("projections", "rebuild")
     sqlite_checkpoint(reg)
     # The read models hold the id and the texts in plain until the erasure: the search can find them.
     assert set(found_in(stored_bytes(reg))) >= {PID, *TEXTS.values()}
@@ -208,6 +209,28 @@ def test_erasing_a_professional_forgets_them_and_keeps_every_other_figure(reg: R
     assert reg.figures() == before
     sqlite_checkpoint(reg)
     assert found_in(stored_bytes(reg)) == []
+
+
+def test_an_erasure_waits_for_a_running_catch_up_and_else_erases_nobody(reg: Register, monkeypatch: Any) -> None:
+    from ledger.app import open_ledger
+    from projections import erasure
+    from projections.runner import ReadModels
+
+    monkeypatch.setattr(erasure, "LOCK_WAIT", 0.5)
+    before = count_events(reg.store)
+    app = open_ledger(reg.store)
+    models = ReadModels(app.event_log)
+    try:
+        with models.exclusive("claims"):  # a catch-up or rebuild elsewhere
+            result = reg.run("professional", "erase", PID, "--reason", "GDPR")
+    finally:
+        models.close()
+        app.close()
+    assert result.exit_code == 3, result.stderr
+    assert "did not end within 0.5 s; nobody was erased. Safe to retry." in result.stderr
+    assert count_events(reg.store) == before
+    assert reg.json("balance", PID)["total"] == "2"
+    reg.ok("professional", "erase", PID, "--reason", "GDPR")
 
 
 # --- what the reads show afterwards ---------------------------------------------------------
