@@ -163,6 +163,28 @@ def found_in(data: bytes) -> list[str]:
     return [s for s in SECRETS if s.encode() in data]
 
 
+def key_store_row(reg: Register) -> tuple[bytes, bytes]:
+    """The erased-to-be person's wrapped key and sealed register id, as the key store holds them."""
+    from ledger.app import open_ledger
+    from storage.keystore import KeyStore
+
+    app = open_ledger(reg.store)
+    try:
+        assert app.people is not None
+        pseudonym = app.people.pseudonym(PID)
+        keystore: KeyStore = app.event_log.keystore()
+        row = keystore.by_pseudonym(pseudonym)
+    finally:
+        app.close()
+    assert row is not None
+    return row[1], row[2]
+
+
+def stored_form(reg: Register, value: bytes) -> bytes:
+    """How `value` shows in `stored_bytes`: raw in the SQLite file, as hex in a pg_dump."""
+    return value if reg.store.path is not None else value.hex().encode()
+
+
 def sqlite_checkpoint(reg: Register) -> None:
     if reg.store.path is not None:
         with sqlite3.connect(reg.store.path) as connection:
@@ -183,6 +205,7 @@ def test_erasing_a_professional_forgets_them_and_keeps_every_other_figure(reg: R
     assert set(found_in(stored_bytes(reg))) >= {PID, *TEXTS.values()}
     assert reg.json("balance", PID)["total"] == "2"
 
+    key_row = key_store_row(reg)
     # Another process keeps the store open (a worker, a reader): its last close would otherwise
     # checkpoint the write-ahead log, so without it the erasure's own checkpoint would go untested.
     keeper = sqlite3.connect(reg.store.path) if reg.store.path is not None else None
@@ -191,8 +214,11 @@ def test_erasing_a_professional_forgets_them_and_keeps_every_other_figure(reg: R
     erased = reg.ok("professional", "erase", PID, "--reason", "Asked to be forgotten (GDPR art. 17)")
     assert erased.stdout == (f"Professional {PID} erased: their key and link are destroyed; their figures stay, "
                              "named 'an erased professional'.\n")
-    # Straight after the erasure, before anything else runs: nothing of the person in the bytes.
-    assert found_in(stored_bytes(reg)) == []
+    # Straight after the erasure, before anything else runs: nothing of the person in the bytes,
+    # nor their key-store row (their wrapped key, their sealed id) in a free page or cell.
+    data = stored_bytes(reg)
+    assert found_in(data) == []
+    assert not any(stored_form(reg, value) in data for value in key_row)
     if keeper is not None:
         keeper.close()
 
