@@ -79,3 +79,14 @@ def test_the_network_map_examples_run_on_the_demo(demo: Path) -> None:
 def test_registering_runs_on_a_new_store(tmp_path: Path) -> None:
     out = ran(shell(block("Registering the people and networks"), tmp_path))
     assert "Claim " in out and "withdrawn." in out
+
+
+def test_erasing_and_rotating_the_register_key_run_on_the_new_store(tmp_path: Path) -> None:
+    # As an operator who followed the README: the register key is the one `init` puts beside the store.
+    unset = "unset STUDYLEDGER_KEY STUDYLEDGER_KEY_FILE\n"
+    ran(shell(unset + block("Registering the people and networks"), tmp_path))
+    old_key = (tmp_path / "new.db.key").read_bytes()
+    out = ran(shell(unset + block("**Erasing a person**"), tmp_path))
+    assert "Professional T-2 erased" in out and "an erased professional #" in out and "(erased)" in out
+    assert "Re-wrapped the keys of 2 people" in out and "No problems" in out
+    assert (tmp_path / "new.db.key").read_bytes() != old_key  # the rotated key in the old one's place
