@@ -26,7 +26,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -35,6 +34,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from domain.base import Naming
 from domain.personal import pseudonym_of_erased
+from ledger.register_key import key_source, make_register_key, read_register_key
 from storage.config import Store
 from storage.errors import StorageFailure
 from storage.keystore import KeyStore
@@ -44,62 +44,6 @@ ERASED = ""  # what case_variant says of an id whose person was erased
 _WRAP_AAD = b"studyledger wrapped key v1"
 _ID_AAD = b"studyledger register id v1"
 _PRELOAD_AFTER = 64  # misses before the whole key store is read at once (a rebuild meets everyone)
-
-
-# --- the register key: where it is, making one ---------------------------------------------------
-
-def key_source(store: Store) -> tuple[str, Path | None]:
-    """Where the register key comes from: ("the variable STUDYLEDGER_KEY", None) or (a description, its file)."""
-    if os.environ.get("STUDYLEDGER_KEY"):
-        return "the variable STUDYLEDGER_KEY", None
-    named = os.environ.get("STUDYLEDGER_KEY_FILE")
-    if named:
-        return f"the key file {named} (STUDYLEDGER_KEY_FILE)", Path(named)
-    path = default_key_file(store)
-    return f"the key file {path}", path
-
-
-def default_key_file(store: Store) -> Path:
-    """Beside a SQLite file (`studyledger.db.key`); for PostgreSQL, `studyledger.key` in the current folder."""
-    if store.path is not None:
-        return store.path.with_name(store.path.name + ".key")
-    return Path("studyledger.key").resolve()
-
-
-def read_register_key(store: Store) -> bytes | None:
-    """The operator's register key; None if there is none where it is looked for; StorageFailure if it is not one."""
-    where, path = key_source(store)
-    if path is None:
-        text = os.environ["STUDYLEDGER_KEY"]
-    else:
-        try:
-            text = path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as error:
-            raise StorageFailure(f"Cannot read the register key from {where}: {getattr(error, 'strerror', None) or error}.") from None
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != 32:
-        raise StorageFailure(f"The register key in {where} is not a key: it must be 32 bytes in base64 "
-                             "(make one with 'studyledger init' on a new store).")
-    return key
-
-
-def make_register_key(store: Store) -> Path:
-    """Write a new register key to the key file (mode 0600, never over an existing file); its path."""
-    where, path = key_source(store)
-    if path is None:
-        raise AssertionError("a key is made only when none is given")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as error:
-        raise StorageFailure(f"Cannot write a new register key to {where}: {error.strerror}.") from None
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
-    return path
 
 
 # --- the people of one store --------------------------------------------------------------------
@@ -125,6 +69,7 @@ class People(Naming):
         self._enrolled: dict[str, str] = {}    # folded hash → register id, of people enrolled by this process
         self._misses = 0
         self._loaded = False
+        self._erasures = keystore.erasures()
 
     @staticmethod
     def create(keystore: KeyStore, register_key: bytes) -> None:
@@ -214,6 +159,14 @@ class People(Naming):
             self._store.unstage()
             self.forget()
             raise
+
+    def refresh(self) -> None:
+        """Forget every cached key if anybody was erased since they were read (a long-running worker, a
+        rebuild started before an erasure: neither may write an erased person's id after the purge)."""
+        erasures = self._store.erasures()
+        if erasures != self._erasures:
+            self.forget()
+            self._erasures = erasures
 
     def forget(self) -> None:
         """Drop everything cached: the key store is read again (after an erasure, or a failed save)."""

@@ -21,7 +21,7 @@ from typing import Any
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.personal import ACTOR_ROLES, AMENDED_TEXTS, PEOPLE, PROFESSIONAL, TEXTS, erased
+from domain.personal import ACTOR_ROLES, AMENDED_TEXTS, PEOPLE, PROFESSIONAL, TEXTS, erased, pseudonym_of_erased
 from domain.values import REGISTER
 from ledger.people import REGISTER_OWNER, People
 
@@ -78,13 +78,13 @@ class PersonalMapper(Mapper):
         for name in plan.people:
             register_id = state.get(name)
             if register_id is not None:
-                pseudonym = people.pseudonym(register_id)
+                pseudonym = people.pseudonym(register_id) or pseudonym_of_erased(register_id)
                 if pseudonym is None:
                     raise ValueError(f"{topic}: {name} '{register_id}' is nobody the key store knows")
                 state[name] = PSEUDONYM + pseudonym
         actor = state.get("actor")
         if isinstance(actor, str) and actor != REGISTER:
-            pseudonym = people.pseudonym(actor)
+            pseudonym = people.pseudonym(actor) or pseudonym_of_erased(actor)
             if pseudonym is not None:
                 state["actor"] = PSEUDONYM + pseudonym
         for name, author in plan.texts.items():

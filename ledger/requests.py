@@ -46,9 +46,12 @@ def replayed(ledger: Ledger, command: Command, digest: str) -> dict | None:
     prior = ledger.find(Request, Request.create_id(command.request_id))
     if prior is None:
         return None
+    if prior.result is None:  # sealed with the key of a person erased since (SPEC §9)
+        raise RequestIdReused(f"request id '{command.request_id}' was used before ({prior.command}) for a person who "
+                              "has since been erased; what it asked can no longer be compared, so nothing was done")
     if prior.command == command.path and prior.fingerprint == digest:
         # The first result, marked as a repeat: what it says may have changed since.
-        return {**(prior.result or {}), "replayed": {"request_id": command.request_id,
+        return {**prior.result, "replayed": {"request_id": command.request_id,
                                              "first_recorded_at": prior.created_on.isoformat()}}
     raise RequestIdReused(
         f"request id '{command.request_id}' was used before for a different "

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import NotEncrypted
 from ledger.errors import InvalidInput, LedgerError
-from ledger.people import key_source, read_register_key
+from ledger.register_key import key_source, read_register_key
 
 if TYPE_CHECKING:
     from ledger.app import Ledger

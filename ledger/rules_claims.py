@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.claim import Claim
+from domain.personal import pseudonym_of_erased
 from ledger.rules_register import ClaimState, Found, Register, day
 
 
@@ -122,6 +123,12 @@ def _posting_problems(e: Any, c: ClaimState) -> Found:
         yield 1, f"the posting {posted} is not that of the claim", str(e.originator_id)
 
 
+def _missing(e: Any, text: str | None) -> bool:
+    """A decision's text is missing (rule 5) if it is empty, or None while its reviewer is not an erased
+    one: an erased reviewer's texts cannot be read any more (SPEC §9), which is no broken rule."""
+    return not (text or "").strip() and not (text is None and pseudonym_of_erased(e.actor) is not None)
+
+
 def _decided(status: str) -> Any:
     def handle(r: Register, e: Any) -> Found:
         cid, c = _claim(r, e)
@@ -131,7 +138,7 @@ def _decided(status: str) -> Any:
         yield from _decider_problems(r, e, c)
         if c.status != "submitted":
             yield 4, f"the claim was {status} while {c.status}", cid
-        if not (e.reason or "").strip():
+        if _missing(e, e.reason):
             yield 5, f"the claim was {status} without a reason", cid
         c.status = status
 
@@ -151,7 +158,7 @@ def _approved(r: Register, e: Any) -> Found:
     cap = terms.caps[c.kind]
     if not Decimal(0) < e.points <= cap:
         yield 5, f"{e.points} points awarded, but a {c.kind} claim may receive more than 0 and at most {cap}", cid
-    if not (e.rationale or "").strip():
+    if _missing(e, e.rationale):
         yield 5, "approved without a rationale", cid
     for problem in _claimant_problems(r, c.professional, c.network, c.activity_date, None):
         yield 10, f"at approval: {problem}", cid
@@ -175,7 +182,7 @@ def _revoked(r: Register, e: Any) -> Found:
         yield 7, f"the claim was revoked while {c.status}", cid
     elif e.points != c.points:
         yield 7, f"{e.points} points revoked, but {c.points} were awarded", cid
-    if not (e.reason or "").strip():
+    if _missing(e, e.reason):
         yield 5, "revoked without a reason", cid
     c.status = "revoked"
 

@@ -203,6 +203,7 @@ class ReadModels:
         position = start
         while position < stop:
             last = min(stop, position + PAGE_SIZE)
+            self.log.refresh_people()  # a key cached before an erasure decodes nothing after it
             rows = self.log.page(position, last, topics)
             pages = [(t, t.projection.new_page(t.tables)) for t in targets]
             # topic → the (target, page, handler) that apply it: looked up once per topic and page,

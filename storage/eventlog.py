@@ -58,6 +58,12 @@ class EventLog(ABC):
         opened (ledger/personal.py); None in a store made before SPEC §9."""
         return self.mapper.unprotect if getattr(self.mapper, "people", None) is not None else None
 
+    def refresh_people(self) -> None:
+        """In an encrypted store, drop cached keys if somebody was erased since they were read."""
+        people = getattr(self.mapper, "people", None)
+        if people is not None:
+            people.refresh()
+
     @abstractmethod
     def keystore(self) -> Any:
         """The store's key store (storage.keystore.KeyStore), whether or not it has the tables."""

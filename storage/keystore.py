@@ -90,6 +90,12 @@ class KeyStore:
             cursor.execute(f"SELECT 1 AS found FROM {self._erased} WHERE {column} = {self._m}", (value,))
             return cursor.fetchone() is not None
 
+    def erasures(self) -> int:
+        """How many people were erased: a process that caches keys reads them again when this grows."""
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) AS n FROM {self._erased}")
+            return int(cursor.fetchone()["n"])
+
     def _one(self, sql: str, value: str) -> tuple[str, bytes, bytes] | None:
         with self._cursor() as cursor:
             cursor.execute(sql, (value,))
