@@ -221,3 +221,50 @@ def test_old_stores_are_read_without_a_write(old: Path, tmp_path: Path, factory:
     assert result.json()["events"] == 42
     assert read(factory, str(tmp_path / "new.db"), "audit", "verify", "--migrated-from", str(old))["ok"]
     assert old.read_bytes() == before and sorted(p.name for p in old.parent.iterdir()) == [old.name]
+
+
+@pytest.mark.postgres
+def test_a_plain_postgresql_store_is_migrated_and_linked(tmp_path: Path, factory: Any) -> None:
+    """OLD on PostgreSQL (read as it is, no snapshot): a plain store, made as stores were before SPEC §9."""
+    import uuid
+
+    import psycopg
+
+    from tests.support.harness import POSTGRES_URL, drop_schema
+
+    assert POSTGRES_URL
+    schema = "t_" + uuid.uuid4().hex[:12]
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
+    try:
+        factory(resolve(url), create=True).close()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:  # no key store: a plain store
+            for table in ("studyledger_keyring", "studyledger_people", "studyledger_erased"):
+                connection.execute(f'DROP TABLE IF EXISTS "{schema}".{table}')
+        lines = tmp_path / "old.jsonl"
+        lines.write_text("\n".join([
+            '{"command": "professional register", "id": "P-1", "name": "Pia Plain", "group": "nurse", '
+            '"registered_on": "2024-01-01"}',
+            '{"command": "reviewer appoint", "id": "R-1", "name": "Rik Plain", "on": "2024-01-01"}',
+            '{"command": "network register", "id": "net", "name": "Net", "theme": ["t"], "group": ["nurse"], '
+            '"founded_on": "2024-01-01"}',
+            '{"command": "professional register", "id": "P-2", "name": "Piet Plain", "group": "nurse", '
+            '"registered_on": "2024-01-01"}',
+            '{"command": "network join", "network": "net", "professional": "P-1", "on": "2024-01-01"}',
+            '{"command": "network join", "network": "net", "professional": "P-2", "on": "2024-01-01"}',
+            '{"command": "claim submit", "professional": "P-1", "network": "net", "kind": "answer", "on": "2024-02-01", '
+            '"hours": "2", "description": "Pia explained", "outcome": "It worked", "request_id": "c-1"}',
+            '{"command": "claim endorse", "claim": "c-1", "by": "P-2", "statement": "Piet saw it"}',
+            '{"command": "review approve", "claim": "c-1", "reviewer": "R-1", "rationale": "Good"}']) + "\n")
+        assert invoke(factory, "--db", url, "import", str(lines)).exit_code == 0
+        assert factory(resolve(url)).people is None, "the old store is plain"
+        new = tmp_path / "new.db"
+        assert migrate(resolve(url), resolve(str(new)), factory)["people"] == 3
+        stored = new.read_bytes() + (Path(f"{new}-wal").read_bytes() if Path(f"{new}-wal").exists() else b"")
+        assert not [t for t in (b"Pia Plain", b"Pia explained", b"Piet saw it", b'"P-1"') if t in stored]
+        for day in ("2024-01-31", "2024-02-01"):
+            balance = read(factory, url, "balance", "P-1", "--at", day)
+            assert read(factory, str(new), "balance", "P-1", "--at", day) == balance
+        assert balance["total"] == "2"
+        assert read(factory, str(new), "audit", "verify", "--migrated-from", url)["ok"]
+    finally:
+        drop_schema(POSTGRES_URL, schema)
