@@ -64,6 +64,7 @@ class People(Naming):
         self._keys: dict[str, AESGCM] = {REGISTER_OWNER: AESGCM(register_texts)}
         self._raw: dict[str, bytes] = {REGISTER_OWNER: register_texts}  # the same keys, for keyed hashes
         self._ids: dict[str, str] = {}        # pseudonym → register id
+        self.known = self._ids                 # (read directly by the mapper's hot path)
         self._pseudonyms: dict[str, str] = {}  # register id → pseudonym
         self._gone: set[str] = set()           # pseudonyms without a key (erased, or unknown)
         self._enrolled: dict[str, str] = {}    # folded hash → register id, of people enrolled by this process
@@ -197,7 +198,7 @@ class People(Naming):
                 return None
             key = self._keys[owner]
         try:
-            raw = base64.b64decode(sealed, validate=True)
+            raw = binascii.a2b_base64(sealed, strict_mode=True)
             return key.decrypt(raw[:12], raw[12:], owner.encode()).decode()
         except (InvalidTag, ValueError, binascii.Error):
             raise MapperDeserialisationError(f"a sealed text of {owner} does not decrypt") from None

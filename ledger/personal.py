@@ -38,6 +38,10 @@ class Plan:
     amended: bool = False
     result: bool = False         # Request.Recorded: the first result, sealed with its owner's key
 
+    def __post_init__(self) -> None:
+        self.people_items = tuple(self.people.items())
+        self.text_names = tuple(self.texts)
+
 
 def plan_for(cls: type) -> Plan:
     from domain.claim import Claim
@@ -46,8 +50,7 @@ def plan_for(cls: type) -> Plan:
     plan = Plan(dict(PEOPLE.get(cls, {})), dict(TEXTS.get(cls, {})), ACTOR_ROLES.get(cls, PROFESSIONAL),
                 amended=cls is Claim.Amended)
     if cls is Request.Recorded:
-        plan.people["owner"] = PROFESSIONAL
-        plan.result = True
+        plan = Plan({**plan.people, "owner": PROFESSIONAL}, plan.texts, plan.actor_role, result=True)
     return plan
 
 
@@ -115,24 +118,28 @@ class PersonalMapper(Mapper):
         return domain_event
 
     def unprotect(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
-        """Reverse `protect` in place (on a decoded or a raw state alike); returns `state`."""
-        people, plan = self.people, self._plan(topic)
+        """Reverse `protect` in place (on a decoded or a raw state alike); returns `state`. (A rebuild calls
+        it for every event: the known pseudonyms are looked up in the people's cache directly.)"""
+        people, plan = self.people, self._plans.get(topic) or self._plan(topic)
         assert people is not None
-        for name, role in plan.people.items():
+        known = people.known
+        for name, role in plan.people_items:
             value = state.get(name)
-            if isinstance(value, str) and value.startswith(PSEUDONYM):
-                state[name] = people.register_id(value[1:]) or erased(role, value[1:])
+            if value.__class__ is str and value[:1] == PSEUDONYM:
+                state[name] = known.get(value[1:]) or people.register_id(value[1:]) or erased(role, value[1:])
         actor = state.get("actor")
-        if isinstance(actor, str) and actor.startswith(PSEUDONYM):
-            state["actor"] = people.register_id(actor[1:]) or erased(plan.actor_role, actor[1:])
-        for name in plan.texts:
-            if state.get(name) is not None:
-                state[name] = people.open(state[name])
+        if actor.__class__ is str and actor[:1] == PSEUDONYM:
+            state["actor"] = known.get(actor[1:]) or people.register_id(actor[1:]) or erased(plan.actor_role, actor[1:])
+        open_ = people.open
+        for name in plan.text_names:
+            text = state.get(name)
+            if text is not None:
+                state[name] = open_(text)
         if plan.amended:
-            state["changes"] = {k: people.open(v) if k in AMENDED_TEXTS and isinstance(v, str) else v
+            state["changes"] = {k: open_(v) if k in AMENDED_TEXTS and isinstance(v, str) else v
                                 for k, v in state["changes"].items()}
         if plan.result:
-            text = people.open(state["result"])
+            text = open_(state["result"])
             state["result"] = json.loads(text) if text is not None else None
         return state
 
