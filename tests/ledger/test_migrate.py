@@ -12,12 +12,15 @@ from __future__ import annotations
 import functools
 import shutil
 import sqlite3
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from cli.context import Session
 from cli.main import cli
 from ledger.app import open_ledger
 from ledger.migrate import Replay, migrate
@@ -79,24 +82,33 @@ def test_every_balance_membership_and_the_map_are_the_old_stores(old: Path, db_u
     result = moved(old, db_url, factory)
     assert result["events"] == 42 and result["people"] == 5  # N-4 is a professional and a reviewer: once
     assert result["old_digest"] == (DATA / "ledger-v1.digest").read_text().strip()
-    compared = 0
-    for professional in PROFESSIONALS:
-        for day in DATES:
-            for instant in INSTANTS:
-                args = ["balance", professional, "--at", day, *(["--known-at", instant] if instant else [])]
-                before, after = read(factory, str(old), *args), read(factory, db_url, *args)
-                if instant is None:
-                    before.pop("known_at"), after.pop("known_at")
-                assert after == before, (args, before, after)
-                compared += before["total"] != "0"
-    assert compared > 10, "the (D, T) pairs chosen see some points"
-    for network in ("wondzorg", "diabetes"):
-        for day in ("2023-02-01", "2023-06-30", "2024-09-01", "2026-06-15"):
-            for instant in ("2025-03-03T09:10:00Z", "2025-03-03T09:34:30Z"):
-                args = ["network", "members", network, "--at", day, "--known-at", instant]
-                assert read(factory, db_url, *args) == read(factory, str(old), *args), args
-    for day in ("2023-06-30", "2024-10-01"):
-        assert read(factory, db_url, "network", "map", "--at", day) == read(factory, str(old), "network", "map", "--at", day)
+    # Read in process, one reader per store (the CLI's reads are the same Reader; the CLI is run below)
+    readers = {db: Session(db=db, json=True, ledger_factory=factory) for db in (str(old), db_url)}
+    try:
+        compared = 0
+        for professional in PROFESSIONALS:
+            for day in map(date.fromisoformat, DATES):
+                for instant in INSTANTS:
+                    known_at = datetime.fromisoformat(instant.replace("Z", "+00:00")) if instant else factory.keywords["clock"]()
+                    before, after = (readers[db].reader().balance(professional, day, known_at) for db in readers)
+                    assert after == before, (professional, day, instant, before, after)
+                    compared += Decimal(before["total"]) != 0
+        assert compared > 10, "the (D, T) pairs chosen see some points"
+        for network in ("wondzorg", "diabetes"):
+            for day in map(date.fromisoformat, ("2023-02-01", "2023-06-30", "2024-09-01", "2026-06-15")):
+                for instant in ("2025-03-03T09:10:00+00:00", "2025-03-03T09:34:30+00:00"):
+                    known_at = datetime.fromisoformat(instant)
+                    before, after = (readers[db].reader().members(network, day, known_at) for db in readers)
+                    assert after == before, (network, day, instant)
+        for day in map(date.fromisoformat, ("2023-06-30", "2024-10-01")):
+            before, after = (readers[db].reader().network_map(day) for db in readers)
+            assert after == before
+    finally:
+        for reader in readers.values():
+            reader.close()
+    for args in (["balance", "N-1", "--at", "2024-03-04", "--known-at", "2025-03-03T09:16:00Z"],
+                 ["network", "members", "wondzorg", "--at", "2024-09-01"], ["network", "map", "--at", "2023-06-30"]):
+        assert read(factory, db_url, *args) == read(factory, str(old), *args), args
 
 
 def test_the_new_store_holds_no_personal_data_in_plain_bytes(old: Path, tmp_path: Path, factory: Any) -> None:
