@@ -50,7 +50,8 @@ def migrate(old: str, new: str) -> None:
     lines = [f"Migrated {result['events']} events from {result['old']} into {result['new']} "
              f"({result['people']} people, now named by pseudonym) in {result['seconds']} s.",
              f"  Its first event records the old store's digest {result['old_digest']}; check the link with "
-             f"'studyledger --db NEW audit verify --migrated-from OLD'."]
+             f"'studyledger --db NEW audit verify --migrated-from OLD'.",
+             "  The read models are built by the first read, or now by 'studyledger --db NEW projections catch-up'."]
     if result["key_made"]:
         lines.append(f"  A new register key was written to {result['key_made']}: keep it safe and apart from the "
                      "store; without it the personal data cannot be read.")

@@ -85,8 +85,8 @@ def reading(store: Store, opener: Opener | None = None) -> Iterator[Ledger]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def digest_of(old: Ledger, where: str) -> tuple[str, int]:
-    """OLD's digest and number of events; refused if its events do not match their seals."""
+def digest_of(old: Ledger, where: str) -> tuple[str, int, int]:
+    """OLD's digest, number of events and last position; refused if its events do not match their seals."""
     from ledger.audit import verify_chain
     from ledger.errors import LedgerError
     from ledger.integrity import digest
@@ -95,7 +95,7 @@ def digest_of(old: Ledger, where: str) -> tuple[str, int]:
     if not report.ok:
         raise LedgerError(f"The store at {where} does not pass its chain check, so it was not migrated: "
                           f"{report.problems[0]}.")
-    return digest(report.head, report.seal), report.events_checked
+    return digest(report.head, report.seal), report.events_checked, report.head
 
 
 # --- the new store ---------------------------------------------------------------------------
@@ -113,11 +113,11 @@ def migrate(old_store: Store, new_store: Store, opener: Opener | None = None) ->
         if old.people is not None:
             raise LedgerError(f"The store at {old_store.where} keeps personal data encrypted already: there is "
                               "nothing to migrate; nothing was written.")
-        old_digest, count = digest_of(old, old_store.where)
+        old_digest, count, head = digest_of(old, old_store.where)
         new: Ledger | None = None
         try:
             new = _opener(opener)(new_store, create=True)
-            moved = _move(old, new, old_store.where, old_digest, count)
+            moved = _move(old, new, old_store.where, old_digest, count, head)
         except BaseException:
             key_made = new.key_made if new is not None else None
             if new is not None:
@@ -134,7 +134,7 @@ def migrate(old_store: Store, new_store: Store, opener: Opener | None = None) ->
     return {"old": old_store.where, "new": new_store.where, "old_digest": old_digest, "key_made": key_made, **moved}
 
 
-def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int) -> dict[str, Any]:
+def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int, head: int) -> dict[str, Any]:
     from domain.base import acting_as, naming_people, recording_at
     from domain.values import REGISTER
     from storage.errors import Conflict
@@ -143,7 +143,6 @@ def _move(old: Ledger, new: Ledger, where: str, old_digest: str, count: int) -> 
     assert people is not None, "a store made with create=True is encrypted"
     first = next(old.event_log.all_events(size=1), None)
     migrated_at = new.clock()
-    head = old.event_log.chain_head()
     replay = Replay(new)
     written = 0
     with new.event_log.import_transaction() as transaction, people.writing(), naming_people(new.naming):
