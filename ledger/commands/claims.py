@@ -101,7 +101,8 @@ def claim_named(ledger: Ledger, ref: str) -> Claim:
     found = aggregate if isinstance(aggregate, Claim) else None  # another aggregate's id is no claim
     if found is None:
         request = ledger.find(Request, Request.create_id(ref))
-        if request is not None and request.command == SubmitClaim.path:
+        # Its result names the claim; None once the claimant was erased (sealed with their key, SPEC §9).
+        if request is not None and request.command == SubmitClaim.path and request.result is not None:
             found = ledger.find(Claim, UUID(request.result["claim"]))
     if found is None:
         raise UnknownClaim(f"no claim '{ref}' was submitted")

@@ -298,6 +298,10 @@ def test_the_erased_professional_is_named_by_a_placeholder_where_they_acted(reg:
     assert other["description"] is None
     members = reg.json("network", "members", "wc", "--at", "2025-06-30")["members"]
     assert members == sorted(["P-2", "P-3", placeholder])
+    # The --request-id of their claim names nothing any more (its result was sealed with their key).
+    unknown = reg.run("claim", "show", "req-alpha-17")
+    assert (unknown.exit_code, unknown.stderr) == (1, "Refused (rule 1, UnknownClaim): no claim 'req-alpha-17' was "
+                                                      "submitted.\n")
     listed = reg.json("claim", "list", "--network", "wc")["claims"]
     assert sorted(c["professional"] for c in listed) == sorted(["P-2", "P-3", placeholder])
 
