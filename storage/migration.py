@@ -32,6 +32,9 @@ def snapshot(path: Path, copy: Path, where: str) -> None:
         finally:
             source.close()
     except sqlite3.Error as error:
+        if "full" in str(error):
+            raise StorageFailure(f"No room for a snapshot of the store at {where} in {copy.parent} ({error}); set "
+                                 "TMPDIR to a folder with room for a copy of it.") from None
         raise StorageFailure(f"Cannot read the store at {where} ({error}).") from None
 
 
