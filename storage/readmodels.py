@@ -125,11 +125,15 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def duplicate(error: BaseException) -> bool:
-    """A unique constraint broken: SQLAlchemy's wrapper, or psycopg's own (COPY goes to the driver)."""
-    if isinstance(error, IntegrityError):
-        return True
+    """A unique constraint broken: SQLAlchemy's wrapper, or psycopg's own (COPY goes to the driver).
+    Another integrity failure (a NOT NULL column given NULL) is no collision of rows: False."""
+    cause = error.orig if isinstance(error, IntegrityError) else error
+    if isinstance(cause, sqlite3.IntegrityError):
+        name = getattr(cause, "sqlite_errorname", "")
+        return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
+            not name and "UNIQUE constraint failed" in str(cause))
     try:
         import psycopg
     except ImportError:  # pragma: no cover - installed with the package
         return False
-    return isinstance(error, psycopg.IntegrityError)
+    return isinstance(cause, psycopg.IntegrityError) and getattr(cause, "sqlstate", None) == "23505"

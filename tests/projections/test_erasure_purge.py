@@ -99,3 +99,24 @@ def test_nothing_is_purged_when_the_ledger_refuses(ledger: Ledger, clock: Clock)
         assert sorted(cells(models)) == before
     finally:
         models.close()
+
+
+def test_a_null_in_a_not_null_column_is_no_collision_of_rows() -> None:
+    """Read models made before the texts were nullable get None after an erasure: that must surface as
+    what it is, not as rows 'colliding with rows it already holds' (storage.readmodels.duplicate)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.readmodels import duplicate
+
+    engine = create_engine("sqlite://")
+    caught = []
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (a TEXT PRIMARY KEY, b TEXT NOT NULL)"))
+        conn.execute(text("INSERT INTO t VALUES ('x', 'y')"))
+        for sql in ("INSERT INTO t VALUES ('x', 'z')", "INSERT INTO t VALUES ('q', NULL)"):
+            try:
+                conn.execute(text(sql))
+            except IntegrityError as error:
+                caught.append(duplicate(error))
+    assert caught == [True, False]
