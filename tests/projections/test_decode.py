@@ -51,6 +51,7 @@ def every_event_type(ledger: Ledger, clock: Clock) -> None:
     def step() -> None:
         clock.tick(seconds=1, microseconds=123_457)  # instants with microseconds
 
+    step(); migrated(ledger, clock())  # Migration.Migrated: first, as `studyledger migrate` writes it
     step(); ledger.adopt_policy(effective_from=date(2024, 1, 1), points_per_hour=Decimal("1.5"),  # Opened, Adopted
                                 cap=[("answer", Decimal("4.25"))], norm=Decimal("160.5"), request_id="policy-1")
     step(); ledger.register_professional(id="P-1", name="Ånna Ölander ✓", group="nurse", registered_on=date(2024, 1, 2))
@@ -127,6 +128,16 @@ def erasures(ledger: Ledger, step: Any) -> None:
     step(); ledger.erase_reviewer(id="V-3", reason="Retention limit")  # Reviewer.Erased
 
 
+def migrated(ledger: Ledger, now: datetime) -> None:
+    """The first event of a store moved by `studyledger migrate` (ledger/migrated.py), saved as migrate does."""
+    from domain.base import acting_as, recording_at
+    from domain.values import REGISTER
+    from ledger.migrated import Migration
+
+    with recording_at(now), acting_as(REGISTER, "tester"):
+        ledger.save(Migration(old_digest="sl1-42-" + "0" * 32, old_events=42, old_store="old.db", migrated_at=now))
+
+
 def signing_keys_and_a_credential(ledger: Ledger, step: Any) -> None:
     """SPEC §10: SigningKeys.Initialised and .Rotated, Credential.Issued (on figures given, not read)."""
     import tempfile
@@ -169,10 +180,11 @@ def plain(tmp_path: Path) -> Any:
 
 
 def aggregate_classes() -> list[type]:
-    """Every aggregate class of the domain package and the ledger's request records."""
+    """Every aggregate class of the domain package, the ledger's request records and a migrated store's first event."""
     for module in pkgutil.iter_modules(domain.__path__):
         importlib.import_module(f"domain.{module.name}")
     importlib.import_module("ledger.requests")
+    importlib.import_module("ledger.migrated")
     found, todo = [], [LedgerAggregate]
     while todo:
         for sub in todo.pop().__subclasses__():
