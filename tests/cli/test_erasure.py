@@ -314,6 +314,25 @@ def test_an_erased_professional_is_not_registered_again_nor_erased_twice(reg: Re
     assert reg.run("projections", "verify").exit_code == 0
 
 
+def test_a_pending_claim_of_an_erased_professional_is_decided_afterwards(reg: Register) -> None:
+    claim = reg.ok("claim", "submit", "--professional", "P-3", "--network", "wc", "--kind", "answer",
+                   "--on", "2025-07-01", "--hours", "2", "--description", "Pending when erased",
+                   "--outcome", "Decided later").stdout.strip()
+    reg.ok("claim", "endorse", claim, "--by", "P-2", "--statement", "Seen")
+    reg.ok("professional", "deregister", "P-3", "--on", "2025-12-31")
+    balance = reg.json("balance", "P-2", "--at", "2026-06-15", "--known-at", "2026-06-15T14:00:00Z")
+    reg.ok("professional", "erase", "P-3", "--reason", "GDPR")
+    reg.ok("review", "approve", claim, "--reviewer", "V-1", "--rationale", "Late but fine")
+    shown = reg.json("claim", "show", claim)
+    assert shown["professional"].startswith("an erased professional #") and shown["description"] is None
+    assert (shown["status"], shown["points"]) == ("approved", "2")
+    assert reg.json("balance", "P-2", "--at", "2026-06-15", "--known-at", "2026-06-15T14:00:00Z") == balance
+    assert reg.run("projections", "verify").exit_code == 0
+    reg.ok("projections", "rebuild")
+    assert reg.run("projections", "verify").exit_code == 0
+    assert reg.run("audit", "verify").exit_code == 0
+
+
 # --- refusals: nothing written ------------------------------------------------------------
 
 
