@@ -3,8 +3,8 @@
 A Hypothesis state machine registers professionals, reviewers and networks, deregisters,
 retires and closes them, adopts policy versions, joins and leaves networks, submits (also
 again with the same --request-id), endorses, approves, rejects, returns, amends, withdraws
-and revokes claims, lets days pass, catches the read models up, rebuilds them, and closes
-and re-opens the ledger on the same store. Every write goes the way the CLI sends it: the
+and revokes claims, erases deregistered professionals (SPEC §9), lets days pass, catches the
+read models up, rebuilds them, and closes and re-opens the ledger on the same store. Every write goes the way the CLI sends it: the
 raw option strings through the command's marshmallow schema, then `Ledger.run(path, values)`.
 
 Inputs are drawn so that allowed and refused commands are both frequent: the machine asks
@@ -25,6 +25,14 @@ decides on D, a network closed on D is closed on D; a new policy version keeps t
 it does not name from the latest version; changing a claim's kind or date clears its
 endorsements; revoking needs an active reviewer other than the claimant.
 
+Erasure, from SPEC §9: only a deregistered professional is erased (one who is also a reviewer
+must be retired as that too: both roles go); every later command naming them (as registrant,
+member, claimant, endorser or reviewer) is refused, PersonErased; nothing else changes. Their
+claims, endorsements, memberships and postings stay in the model as they were: others'
+balances, member counts and the map do not depend on who the erased one was. Reads show them
+as "an erased professional …" and never by their id; `balance` and `audit history` of them are
+refused (PersonErased).
+
 Checked at every step and at the end of every example:
 - the system accepts exactly the commands the model accepts; a refusal is one of the
   refusals the model expects (same error, same rule number, a message naming "rule N") and
@@ -36,7 +44,9 @@ Checked at every step and at the end of every example:
   from the read models through `Reader` (the CLI's query path, which catches up first) and
   from a fresh `Replay` of the log; likewise the network map's member counts, claims (status,
   endorsers, kind, date, hours, points, decisions) and the review queue; the log holds as
-  many events as the model wrote.
+  many events as the model wrote;
+- after an erasure: the erased one's balance and history refused, every list of members the
+  same length with the others' ids as before, no read naming the erased one's id.
 
 Each example gets a store of its own: a fresh SQLite file in a temporary folder, or a fresh
 PostgreSQL schema dropped in teardown (made inside the machine: function-scoped fixtures are
@@ -78,6 +88,7 @@ from ledger.rules_check import check_rules
 from ledger.commands import schema_for
 from ledger.schemas import Balance, Members, When
 from storage.config import resolve
+from projections.erasure import erase as erase_person
 from projections.reader import Reader
 from projections.replay import Replay
 from projections.runner import ReadModels
@@ -117,6 +128,17 @@ RULES: dict[str, int | None] = {
     "AlreadyMember": None, "NotAMember": None, "PolicyNotLater": None, "RequestIdReused": None,
     "NotDeregistered": None, "NotRetired": None, "NetworkNotClosed": None, "NoLeaveToCancel": None,
     "NoSuchPolicyVersion": None, "PolicyVersionInForce": None, "ProfessionalDeregistered": None,
+    "PersonErased": 1,
+}
+ERASED = "an erased professional"  # how reads name an erased professional (followed by " #" and digits)
+# The options of each command that name a person by register id: a command naming an erased one is refused.
+NAMING = {
+    "professional register": ("id",), "professional deregister": ("id",), "professional reinstate": ("id",),
+    "professional erase": ("id",), "reviewer appoint": ("id",), "reviewer retire": ("id",),
+    "reviewer reinstate": ("id",), "network join": ("professional",), "network leave": ("professional",),
+    "claim submit": ("professional",), "claim endorse": ("by",), "claim withdraw": ("by",), "claim amend": ("by",),
+    "review approve": ("reviewer",), "review reject": ("reviewer",), "review return": ("reviewer",),
+    "review revoke": ("reviewer",),
 }
 LIVE = ("submitted", "returned", "approved")
 
@@ -267,6 +289,7 @@ class Model:
         self.events = 0
         self.instants: list[datetime] = []
         self.dates: set[date] = set()
+        self.erased: set[str] = set()  # register ids of erased people (both their roles)
 
     # --- what is known, at an instant ------------------------------------------------
 
@@ -457,6 +480,14 @@ class Model:
         given = {k: v for k, v in raw.items() if v is not None}
         handler = getattr(self, "_" + command.replace(" ", "_"))
         prediction: Prediction = handler(given, today, now)
+        if {given.get(name) for name in NAMING.get(command, ())} & self.erased and prediction.errors != {INVALID}:
+            # SPEC §9: the erased are nobody the register can act for or on any more. (A claim's claimant
+            # changing it: the claim names someone else now; a --request-id of theirs: their fingerprint's
+            # key is gone, so the same content no longer matches.)
+            also = {"OnlyClaimantMayChangeClaim"} if command in ("claim withdraw", "claim amend") else set()
+            if command == "claim submit" and given.get("request_id") in self.requests:
+                also.add("RequestIdReused")
+            prediction = Prediction(prediction.errors | {"PersonErased"} | also)
         if not prediction.errors:
             inner = prediction.apply
 
@@ -484,7 +515,7 @@ class Model:
         def apply(result: dict) -> None:
             self.professionals[g["id"]] = MProfessional(on, now)
             self.dates.add(on)
-        return Prediction(set(), events=2, apply=apply)  # and the guard of its lower-cased id
+        return Prediction(set(), events=1, apply=apply)  # (the guard of its lower-cased id is in the key store)
 
     def _professional_deregister(self, g: dict, today: date, now: datetime) -> Prediction:
         p, on = self.professionals.get(g["id"]), date.fromisoformat(g["on"])
@@ -532,7 +563,26 @@ class Model:
         if g["id"] in self.reviewers:
             return Prediction({"AlreadyRegistered"})
         on = self._day(g, "on", today)
-        return Prediction(set(), events=2, apply=lambda result: self.reviewers.__setitem__(g["id"], MReviewer(on)))
+        return Prediction(set(), events=1, apply=lambda result: self.reviewers.__setitem__(g["id"], MReviewer(on)))
+
+    def _professional_erase(self, g: dict, today: date, now: datetime) -> Prediction:
+        if not g["reason"].strip():
+            return Prediction({INVALID})
+        p = self.professionals.get(g["id"])
+        if p is None:
+            return Prediction({"UnknownProfessional"})
+        errors = set()
+        if p.deregistered_on is None:
+            errors.add("NotDeregistered")
+        r = self.reviewers.get(g["id"])  # the same person as a reviewer: erased too, so retired first
+        if r is not None and r.retired_on is None:
+            errors.add("NotRetired")
+
+        def apply(result: dict) -> None:
+            self.erased.add(g["id"])
+            assert result["status"] == "erased" and result["professional"] == g["id"], result
+            assert result["roles"] == (["professional", "reviewer"] if r is not None else ["professional"]), result
+        return Prediction(errors, events=2 if r is not None else 1, apply=apply)  # an Erased event for each role
 
     def _reviewer_retire(self, g: dict, today: date, now: datetime) -> Prediction:
         r, on = self.reviewers.get(g["id"]), date.fromisoformat(g["on"])
@@ -912,7 +962,10 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             try:
                 with storage_errors(self.store.where, self.store.secrets):
-                    result = self.ledger.handle(loaded)
+                    if command == "professional erase":  # as the CLI does: the read models purged in the same run
+                        result = erase_person(self.ledger, self.models, loaded)
+                    else:
+                        result = self.ledger.handle(loaded)
             except DomainError as error:
                 outcome = error.name
                 assert error.name in RULES, f"{command} {raw}: an error the model does not know: {error}"
@@ -1000,7 +1053,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # testing"), which at CI's few examples left many examples without a single claim.
 
     ACTIONS = ("claims",) * 10 + ("submit",) * 3 + ("membership",) * 3 + ("registry",) * 3 + \
-        ("maintenance",) * 2 + ("check_reads",) * 2
+        ("maintenance",) * 2 + ("check_reads",) * 2 + ("erasure",)
 
     @rule(data=st.data())
     def step(self, data: Any) -> None:
@@ -1021,7 +1074,7 @@ class LedgerMachine(RuleBasedStateMachine):
                                             "reviewer retire", "reviewer retire", "network close", "network close",
                                             "policy adopt", "policy adopt", "policy adopt",
                                             "professional reinstate", "reviewer reinstate", "network reopen",
-                                            "policy cancel"]),
+                                            "policy cancel", "professional erase", "professional erase"]),
                            label="action")
         draw = data.draw
         on = lambda: draw(dates, label="on").isoformat()  # noqa: E731
@@ -1047,6 +1100,10 @@ class LedgerMachine(RuleBasedStateMachine):
             predict = getattr(self.model, "_" + action.replace(" ", "_"))
             raw = {"id": self.pick(data, list(pool[action]), lambda i: predict({"id": i}, self.clock.today,
                                                                               self.clock.now).errors, "id")}
+        elif action == "professional erase":
+            raw = {"id": self.pick(data, list(PROFESSIONALS), lambda i: self.model.predict(
+                action, {"id": i, "reason": "Asked to be forgotten"}, self.clock.now).errors, "id"),
+                "reason": "Asked to be forgotten"}
         elif action == "policy cancel":
             candidates = sorted({t.effective_from for t in self.model.policies} | set(self.days_to_try()))  # type: ignore[type-var]
             day = self.pick(data, candidates, lambda d: self.model._policy_cancel(
@@ -1063,6 +1120,26 @@ class LedgerMachine(RuleBasedStateMachine):
                                      max_size=2, unique=True), label="cap") or None,
             }
         self.send(action, raw)
+
+    def erasure(self, data: Any) -> None:
+        """Erase a deregistered professional (SPEC §9); when nobody may be erased, mostly take a step
+        towards it instead: retire the reviewer role of a deregistered one, or deregister someone."""
+        model, now = self.model, self.clock.now
+        reason = "Asked to be forgotten"
+
+        def errors(command: str, raw: dict[str, Any]) -> set[str]:
+            return model.predict(command, raw, now).errors
+
+        erase = lambda i: errors("professional erase", {"id": i, "reason": reason})  # noqa: E731
+        if any(not erase(i) for i in PROFESSIONALS) or data.draw(st.sampled_from([True, False, False]),
+                                                                 label="erase all the same?"):
+            self.send("professional erase", {"id": self.pick(data, list(PROFESSIONALS), erase, "id"), "reason": reason})
+            return
+        retiring = [i for i in PROFESSIONALS if erase(i) == {"NotRetired"}]
+        command, pool = ("reviewer retire", retiring) if retiring else ("professional deregister", list(PROFESSIONALS))
+        id_, day = self.pick(data, [(i, d.isoformat()) for i in pool for d in self.days_to_try()],
+                             lambda c: errors(command, {"id": c[0], "on": c[1]}), "id, on", ways=("valid",))
+        self.send(command, {"id": id_, "on": day})
 
     # --- memberships -------------------------------------------------------------------
 
@@ -1243,6 +1320,9 @@ class LedgerMachine(RuleBasedStateMachine):
             given = {k: v for k, v in given.items() if v is not None}
             for professional in sorted(model.professionals):
                 values = Balance().load({"professional": professional, **given})
+                if professional in model.erased:  # SPEC §9: `balance P` says P was erased
+                    assert refusal(lambda: reader.balance(**values)) == "PersonErased", ("balance", professional)
+                    continue
                 answer = reader.balance(**values)
                 expected = model.balance(professional, at, known_at)
                 assert answer == expected, ("balance", professional, at_text, known_text, answer, expected)
@@ -1253,9 +1333,14 @@ class LedgerMachine(RuleBasedStateMachine):
                 expected_members = {"network": network, "at": at.isoformat(), "known_at": known_at.isoformat(),
                                     "recorded": model.networks[network].recorded_at <= known_at,
                                     "members": model.members(network, at, known_at)}
-                assert answer == expected_members, ("members", network, at_text, known_text, answer, expected_members)
-                assert replay.members(network, at, known_at) == expected_members["members"], ("replay members", network)
+                assert shown_as_model(answer, expected_members, model.erased), \
+                    ("members", network, at_text, known_text, answer, expected_members)
+                assert shown_as_model({"members": replay.members(network, at, known_at)},
+                                      {"members": expected_members["members"]}, model.erased), ("replay members", network)
             for professional in sorted(model.professionals):  # the auditor's view: the log alone
+                if professional in model.erased:
+                    assert refusal(lambda: history(self.ledger, professional)) == "PersonErased", ("history", professional)
+                    continue
                 told = history(self.ledger, professional, known_at if known_text else None)["events"]
                 expected_total = fmt(sum((p.points for p in model.postings
                                           if p.professional == professional and p.recorded_at <= known_at), Decimal(0)))
@@ -1267,10 +1352,13 @@ class LedgerMachine(RuleBasedStateMachine):
         for ref in (list(model.claims) + list(model.requests)) if claims is None else claims:
             claim_id, claim = model.claim(ref)  # type: ignore[misc]
             shown = reader.claim(ref)
-            assert (shown["claim"], shown["status"], [e["by"] for e in shown["endorsements"]], shown["kind"],
-                    shown["activity_date"], shown["hours"]) == \
-                (claim_id, claim.status, claim.endorsers, claim.kind, claim.on.isoformat(), fmt(claim.hours)), \
-                ("claim", ref, shown, claim)
+            named = lambda who: ERASED if who in model.erased else who  # noqa: E731
+            seen = lambda who: ERASED if who.startswith(ERASED + " #") else who  # noqa: E731
+            assert (shown["claim"], shown["status"], [seen(e["by"]) for e in shown["endorsements"]], shown["kind"],
+                    shown["activity_date"], shown["hours"], seen(shown["professional"])) == \
+                (claim_id, claim.status, [named(e) for e in claim.endorsers], claim.kind, claim.on.isoformat(),
+                 fmt(claim.hours), named(claim.claimant)), ("claim", ref, shown, claim)
+            assert not any(e["statement"] for e in shown["endorsements"] if e["by"].startswith(ERASED)), shown
             assert shown["points"] == (fmt(claim.points) if claim.points is not None else None), ("points", shown)
             assert [d["decision"] for d in shown["decisions"]] == claim.decisions, ("decisions", shown, claim)
             assert replay.claims[uuid.UUID(claim_id)]["status"] == claim.status
@@ -1296,9 +1384,32 @@ class LedgerMachine(RuleBasedStateMachine):
                     claim.revoked_at is not None and claim.revoked_at <= known_at)
                 if counts:
                     shown = reader.members(network=claim.network, at=claim.on, known_at=known_at)["members"]
-                    assert claim.claimant in shown, ("posting without a member", claim, known_text, shown)
+                    erased = claim.claimant in self.model.erased
+                    assert any(m.startswith(ERASED) for m in shown) if erased else claim.claimant in shown, \
+                        ("posting without a member", claim, known_text, shown)
         for rid, reviewer in self.model.reviewers.items():
             assert all(reviewer.may_decide_on(day) for day in reviewer.decided_on), ("decided out of office", rid)
+
+
+def refusal(read: Callable[[], Any]) -> str | None:
+    """The name of the refusal a read ends in (None: it answered)."""
+    try:
+        read()
+    except DomainError as error:
+        return error.name
+    return None
+
+
+def shown_as_model(answer: dict[str, Any], expected: dict[str, Any], erased: set[str]) -> bool:
+    """A members answer as the model expects it, the erased among them shown as "an erased professional #…":
+    as many members, the others by their ids (in order), the rest of the answer alike."""
+    members, wanted = answer["members"], expected["members"]
+    if {k: v for k, v in answer.items() if k != "members"} != {k: v for k, v in expected.items() if k != "members"}:
+        return False
+    placeholders = [m for m in members if m.startswith(ERASED + " #")]
+    return (len(members) == len(wanted) and len(set(placeholders)) == len(placeholders)
+            == sum(1 for m in wanted if m in erased)
+            and [m for m in members if m not in placeholders] == [m for m in wanted if m not in erased])
 
 
 class PostgresLedgerMachine(LedgerMachine):
