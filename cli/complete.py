@@ -35,7 +35,8 @@ def complete_people(ctx: click.Context, param: click.Parameter, incomplete: str)
 
         names = t["directory"]
         return [i for (i,) in conn.execute(select(names.c.id).where(names.c.role == "professional").where(
-            names.c.id.startswith(incomplete, autoescape=True)).order_by(names.c.id).limit(200))]
+            names.c.id.startswith(incomplete, autoescape=True)).where(
+            names.c.id.not_like("% %")).order_by(names.c.id).limit(200))]  # not an erased person's placeholder
 
     return _complete(ctx, query)
 

@@ -333,6 +333,20 @@ def test_a_pending_claim_of_an_erased_professional_is_decided_afterwards(reg: Re
     assert reg.run("audit", "verify").exit_code == 0
 
 
+def test_shell_completion_offers_no_erased_person(reg: Register) -> None:
+    import os
+    import sys
+
+    reg.ok("professional", "erase", PID, "--reason", "GDPR")
+    reg.ok("claim", "list")  # the claims read model (which completion reads as it stands) caught up
+    env = {**os.environ, "_STUDYLEDGER_COMPLETE": "bash_complete",
+           "COMP_WORDS": f"studyledger --db {reg.db_url} balance ", "COMP_CWORD": "4"}
+    done = subprocess.run([str(Path(sys.executable).with_name("studyledger"))], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [line.removeprefix("plain,") for line in done.stdout.splitlines()] == ["P-2", "P-3"]
+
+
 # --- refusals: nothing written ------------------------------------------------------------
 
 
