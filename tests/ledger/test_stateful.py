@@ -82,7 +82,8 @@ from marshmallow import ValidationError
 from domain.base import natural_id
 from domain.errors import DomainError
 from ledger.app import open_ledger
-from ledger.audit import history
+from ledger.audit import history, verify_chain
+from ledger.integrity import digest as make_digest
 from storage.errors import storage_errors
 from ledger.rules_check import check_rules
 from ledger.commands import schema_for
@@ -935,15 +936,26 @@ class LedgerMachine(RuleBasedStateMachine):
         self.store, self.remove = fresh_store(self.engine)
         self.ledger = open_ledger(self.store, create=True, clock=self.clock, os_user="tester")
         self.models = ReadModels(self.ledger.event_log)
+        self.digests: list[str] = []  # `audit digest` before each erasure
 
     def teardown(self) -> None:
         try:
             if sys.exc_info()[0] is None:  # the example ran to its end: a last full comparison
                 self.compare_reads([(None, None), (WINDOW[-1].isoformat(), "first")])
+                for kept in [None, *self.digests]:  # `audit verify [--digest X]`: the chain holds, erasures or not
+                    report, notes = verify_chain(self.ledger, kept)
+                    assert report.ok and (kept is None or any("digest matches" in n for n in notes)), \
+                        (kept, report.problems)
         finally:
             self.models.close()
             self.ledger.close()
             self.remove()
+
+    def digest(self) -> str:
+        """What `audit digest` prints now."""
+        report, _ = verify_chain(self.ledger)
+        assert report.ok, report.problems
+        return make_digest(report.head, report.seal)
 
     # --- plumbing ------------------------------------------------------------------
 
@@ -963,6 +975,7 @@ class LedgerMachine(RuleBasedStateMachine):
             try:
                 with storage_errors(self.store.where, self.store.secrets):
                     if command == "professional erase":  # as the CLI does: the read models purged in the same run
+                        self.digests.append(self.digest())  # taken before: it must still verify afterwards
                         result = erase_person(self.ledger, self.models, loaded)
                     else:
                         result = self.ledger.handle(loaded)
