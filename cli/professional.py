@@ -72,6 +72,10 @@ def erasing(raw: dict[str, Any], noun: str) -> None:
                  f"named 'an erased {noun.lower()}'.")
     if result.get("replayed") and not s.json:
         click.echo(replay_note(result), err=True)
+    if result.get("checkpointed") is False and not s.json:
+        click.echo("Note: readers kept the write-ahead log from being emptied; what was erased stays in it until "
+                   "SQLite writes over it: with no other process on the store, run "
+                   f"sqlite3 {s.store.path} 'PRAGMA wal_checkpoint(TRUNCATE)'.", err=True)
 
 
 COMMANDS = [professional]

@@ -65,10 +65,10 @@ def erase(ledger: Any, models: ReadModels, command: Any) -> dict[str, Any]:
             models.catch_up_locked(names)
         finally:
             purge(models, Erasure.of(command.id, pseudonym))
-    if models.log.store.path is not None:
+    if models.log.store.path is not None:  # SQLite: the purged and deleted bytes out of the write-ahead log
         from storage.sqlite import checkpoint
 
-        checkpoint(models.log.store.path)  # the purged bytes out of the write-ahead log
+        result = {**result, "checkpointed": checkpoint(models.log.store.path)}
     return result
 
 

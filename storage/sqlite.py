@@ -137,10 +137,10 @@ class SQLiteLog(EventLog):
         return KeyStore(self.recorder, "?", str, "BLOB", " WITHOUT ROWID")
 
 
-def checkpoint(path: Any, attempts: int = 50) -> bool:
+def checkpoint(path: Any, attempts: int = 3) -> bool:
     """Copy the write-ahead log into the file and truncate it to nothing (after an erasure: the bytes
     that were purged or deleted are then nowhere but in zeroed pages). False if readers kept it from
-    finishing after `attempts` tries (each waits up to the busy timeout for them)."""
+    finishing after `attempts` tries (each waits up to the busy timeout, 5 s, for them)."""
     connection = sqlite3.connect(str(path), timeout=5, isolation_level=None)
     try:
         connection.execute("PRAGMA secure_delete = ON")

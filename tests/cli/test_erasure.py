@@ -403,3 +403,18 @@ def test_erasing_a_reviewer_keeps_their_decisions_and_every_balance(reg: Registe
     assert refused.exit_code == 1 and "V-1 was erased" in refused.stderr
     sqlite_checkpoint(reg)
     assert b"Clear outcome, well endorsed" not in stored_bytes(reg)  # the rationale V-1 wrote
+
+
+def test_an_erasure_says_so_when_readers_keep_the_wal_from_being_emptied(reg: Register) -> None:
+    if reg.store.path is None:
+        pytest.skip("the write-ahead log is SQLite's")
+    reader = sqlite3.connect(reg.store.path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM stored_events").fetchone()  # a read transaction held open
+    try:
+        result = reg.ok("professional", "erase", PID, "--reason", "GDPR")
+    finally:
+        reader.close()
+    assert result.stderr.startswith("Note: readers kept the write-ahead log from being emptied; ")
+    assert result.stdout.startswith(f"Professional {PID} erased: ")
+    assert reg.run("projections", "verify").exit_code == 0
