@@ -10,8 +10,8 @@ to NULL, the --request-ids of their claims dropped (the first result that names 
 sealed with their key). Every generation of the tables is purged, not only the current one: a
 rebuild keeps the generation before, and a killed rebuild may have left the next one.
 
-The pseudonym that makes the placeholder is read BEFORE the erasure (afterwards nothing links the
-register id to it) and never shown. The erasure, the catch-up and the purge run while this process
+The pseudonym that makes the placeholder is read BEFORE the erasure: afterwards nothing links the
+register id to it (the placeholder shows it, as every decode does, but leads to nobody). The erasure, the catch-up and the purge run while this process
 holds every read model's lock, taken before anything is written: a catch-up elsewhere cannot apply
 an event with the old register id after the purge, and if the locks cannot be had, nothing is
 erased (exit 3, safe to retry). What a catch-up decodes later gives the placeholder anyway.
