@@ -29,7 +29,9 @@ Erasure, from SPEC §9: only a deregistered professional is erased (one who is a
 must be retired as that too: both roles go); every later command naming them (as registrant,
 member, claimant, endorser or reviewer) is refused, PersonErased; nothing else changes. Their
 claims, endorsements, memberships and postings stay in the model as they were: others'
-balances, member counts and the map do not depend on who the erased one was. Reads show them
+balances, member counts and the map do not depend on who the erased one was. Their claims are
+found by claim id only: the first result their --request-id recorded was sealed with their key,
+so the key names no claim any more (UnknownClaim). Reads show them
 as "an erased professional …" and never by their id; `balance` and `audit history` of them are
 refused (PersonErased).
 
@@ -332,6 +334,8 @@ class Model:
             return ref, self.claims[ref]
         if ref in self.requests:
             claim_id = self.requests[ref][1]
+            if self.claims[claim_id].claimant in self.erased:
+                return None  # SPEC §9: what the key answered was the erased claimant's, sealed with their key
             return claim_id, self.claims[claim_id]
         return None
 
@@ -1363,7 +1367,11 @@ class LedgerMachine(RuleBasedStateMachine):
             assert counts == model.network_map(at, known_at), ("network map", at_text, known_text, counts)
             STATS.reads += 1
         for ref in (list(model.claims) + list(model.requests)) if claims is None else claims:
-            claim_id, claim = model.claim(ref)  # type: ignore[misc]
+            found = model.claim(ref)
+            if found is None:  # the --request-id of an erased claimant's claim names no claim any more
+                assert refusal(lambda: reader.claim(ref)) == "UnknownClaim", ("claim by an erased one's key", ref)
+                continue
+            claim_id, claim = found
             shown = reader.claim(ref)
             named = lambda who: ERASED if who in model.erased else who  # noqa: E731
             seen = lambda who: ERASED if who.startswith(ERASED + " #") else who  # noqa: E731
