@@ -418,3 +418,52 @@ def test_an_erasure_says_so_when_readers_keep_the_wal_from_being_emptied(reg: Re
     assert result.stderr.startswith("Note: readers kept the write-ahead log from being emptied; ")
     assert result.stdout.startswith(f"Professional {PID} erased: ")
     assert reg.run("projections", "verify").exit_code == 0
+
+
+# --- with a worker following the log (separate processes) ---------------------------------
+
+
+@pytest.mark.processes
+def test_an_erasure_while_a_worker_follows_the_log(reg: Register, children: Any) -> None:
+    """The worker decoded the person's events with their key before the erasure; afterwards it applies
+    a late approval of their pending claim without their register id, and nothing of them comes back."""
+    import signal
+    import time
+
+    from tests.support.children import EXE
+    from tests.support.readmodels import Models
+
+    if EXE is None:
+        pytest.skip("the `studyledger` console script is not installed")
+    claim = reg.ok("claim", "submit", "--professional", "P-3", "--network", "wc", "--kind", "answer",
+                   "--on", "2025-07-01", "--hours", "2", "--description", "Quetzal-feathered pending claim",
+                   "--outcome", "Decided while a worker ran").stdout.strip()
+    reg.ok("claim", "endorse", claim, "--by", "P-2", "--statement", "Seen")
+    reg.ok("professional", "deregister", "P-3", "--on", "2025-12-31")
+    view = Models(reg.store)
+    try:
+        def caught_up() -> bool:
+            state = view.state()
+            return bool(state) and {position for _, position in state.values()} == {view.head()}
+
+        def wait(condition: Any) -> None:
+            deadline = time.monotonic() + 60
+            while not condition():
+                assert time.monotonic() < deadline, "the worker did not catch up within 60 s"
+                time.sleep(0.05)
+
+        worker = children.start(reg.db_url, "projections", "run")
+        assert worker.stdout.readline().startswith("Following the log")
+        wait(caught_up)  # it has read P-3's key
+        reg.ok("professional", "erase", "P-3", "--reason", "GDPR")
+        reg.ok("review", "approve", claim, "--reviewer", "V-1", "--rationale", "Late but fine")
+        wait(caught_up)
+        worker.send_signal(signal.SIGTERM)
+        assert children.finish(worker).returncode == 0
+    finally:
+        view.close()
+    shown = reg.json("claim", "show", claim)
+    assert shown["professional"].startswith("an erased professional #") and shown["points"] == "2"
+    assert reg.run("projections", "verify").exit_code == 0
+    sqlite_checkpoint(reg)
+    assert b"Quetzal-feathered" not in stored_bytes(reg)
