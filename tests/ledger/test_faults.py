@@ -59,7 +59,7 @@ from tests.support.harness import POSTGRES_URL, drop_schema
 
 pytestmark = [pytest.mark.processes, pytest.mark.skipif(EXE is None, reason=NO_EXE)]
 
-IMPORT_PEOPLE = 200  # 600 lines, 1,200 events: far more than the room left on a nearly full disk
+IMPORT_PEOPLE = 200  # 600 lines, 1,800 events: far more than the room left on a nearly full disk
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +367,7 @@ def test_postgresql_going_away_mid_command_is_exit_4_and_leaves_all_or_nothing(p
     upstream = (parts.hostname or "127.0.0.1", parts.port or 5432)
     rng = random.Random(CUT_SEED)
     source = tmp_path / "import.jsonl"
-    imported = import_file(source, 400, "imp")  # 1,200 lines, 4,000 events
+    imported = import_file(source, 400, "imp")  # 1,200 lines, 3,600 events
     env = child_env(STUDYLEDGER_POSTGRES_CONNECT_TIMEOUT="1")
     schemas = {name: "t_cut_" + uuid.uuid4().hex[:10] for name in CUTS}
     proxies: dict[str, Proxy] = {}
