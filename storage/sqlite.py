@@ -137,11 +137,14 @@ class SQLiteLog(EventLog):
         return KeyStore(self.recorder, "?", str, "BLOB", " WITHOUT ROWID")
 
 
+CHECKPOINT_WAIT = 5.0  # seconds each try of `checkpoint` waits for readers to move on
+
+
 def checkpoint(path: Any, attempts: int = 3) -> bool:
     """Copy the write-ahead log into the file and truncate it to nothing (after an erasure: the bytes
     that were purged or deleted are then nowhere but in zeroed pages). False if readers kept it from
-    finishing after `attempts` tries (each waits up to the busy timeout, 5 s, for them)."""
-    connection = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+    finishing after `attempts` tries (each waits up to CHECKPOINT_WAIT for them)."""
+    connection = sqlite3.connect(str(path), timeout=CHECKPOINT_WAIT, isolation_level=None)
     try:
         connection.execute("PRAGMA secure_delete = ON")
         for _ in range(attempts):
