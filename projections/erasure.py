@@ -33,6 +33,7 @@ from storage.errors import Busy
 from storage.readmodels import writing
 
 if TYPE_CHECKING:
+    from projections.model import ReadModel
     from projections.runner import ReadModels
 
 LOCK_WAIT = 30.0  # seconds to wait for a running catch-up to finish before refusing (exit 3)
@@ -96,12 +97,12 @@ def purge(models: ReadModels, who: Erasure) -> int:
         for name, model in PROJECTIONS.items():
             for generation in generations(model, present):
                 tables = {key: table for key, table in models.tables(name, generation).items() if table.name in present}
-                model.purge(conn, tables, who)  # type: ignore[attr-defined]
+                model.purge(conn, tables, who)
                 done += 1
     return done
 
 
-def generations(model: Any, present: set[str]) -> list[int]:
+def generations(model: ReadModel, present: set[str]) -> list[int]:
     """The generations of which at least one table of `model` exists."""
     found: set[int] = set()
     for table in model.tables(MetaData(), "").values():

@@ -33,6 +33,7 @@ from projections.units import micros
 from storage.readmodels import insert_many
 
 if TYPE_CHECKING:
+    from projections.erasure import Erasure
     from projections.replay import Replay
 
 Handler = Callable[["Page", dict[str, Any], str, int], None]  # (page, raw state, aggregate id hex, position)
@@ -61,6 +62,11 @@ class ReadModel:
 
     def check(self, conn: Connection, t: dict[str, Table], replay: Replay) -> list[str]:
         """Differences between the rows in `t` and what the replay of the same events gives."""
+        raise NotImplementedError
+
+    def purge(self, conn: Connection, t: dict[str, Table], who: Erasure) -> None:
+        """Put an erased person's rows in `t` (the tables of one generation that exist) where a replay
+        now gives them (projections.erasure)."""
         raise NotImplementedError
 
 
