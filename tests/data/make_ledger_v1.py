@@ -10,6 +10,10 @@ committed digest and recomputes exactly that digest. Do not regenerate the commi
 to make that test pass: a failure there means old stores would no longer verify.
 
 The file is left in rollback-journal mode (no -wal/-shm files: the file alone is the store).
+
+It is a store as written before personal data were encrypted (SPEC §9): plain events, no key
+store. Today's ledger makes every new store encrypted (random pseudonyms and nonces: no two
+runs alike), so the script opens it as one made before §9 was: without people.
 """
 
 from __future__ import annotations
@@ -101,7 +105,8 @@ def build(out_dir: Path) -> str:
         return now[0]
 
     ids = random.Random(1)  # claim ids: uuid4 from a seeded generator
-    with mock.patch("eventsourcing.domain.uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4)):
+    with mock.patch("eventsourcing.domain.uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4)), \
+            mock.patch("ledger.app.open_people", lambda *_, **__: (None, None)):  # a plain store, as before §9
         ledger = open_ledger(resolve(str(path)), create=True, clock=clock, os_user="vector-maker")
         try:
             for command, values in commands():
