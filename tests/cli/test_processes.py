@@ -95,10 +95,10 @@ def test_a_first_session_as_separate_processes(db_url: str, store: Store, tmp_pa
     assert balance["by_network"] == {"wound-care": "2.5"}
     assert json.loads(ok("--json", "review", "queue", db=db_url, cwd=tmp_path)) == {"total": 0, "claims": []}
 
-    # 2 professionals, 1 network and 1 reviewer, each with the guard of its id (8); 2 joins, each noted
-    # by the network and the professional (6); submit, endorse and approve, each with its note (6);
-    # reads wrote nothing.
-    assert count_events(store) == 20
+    # 2 professionals and 1 reviewer (3: their ids are guarded against case variants by the key store,
+    # SPEC §9), 1 network with the guard of its id (2); 2 joins, each noted by the network and the
+    # professional (6); submit, endorse and approve, each with its note (6); reads wrote nothing.
+    assert count_events(store) == 17
     # --db was never given: STUDYLEDGER_DB named the store, and nothing landed in the working folder.
     assert not (tmp_path / "studyledger.db").exists()
 
@@ -384,7 +384,7 @@ def test_a_write_to_a_read_only_sqlite_store_is_exit_4_and_writes_nothing(tmp_pa
     assert_one_sentence(done.stderr)
     assert "read-only" in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "a refused write changed the store"
-    assert count_events(resolve(str(path))) == 2  # the registration and the guard of its id, from before
+    assert count_events(resolve(str(path))) == 1  # the registration, from before (its id's guard: in the key store)
 
 
 # --- 5. help and version --------------------------------------------------------------------------------
