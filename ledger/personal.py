@@ -117,9 +117,10 @@ class PersonalMapper(Mapper):
             self.unprotect(stored_event.topic, vars(domain_event))
         return domain_event
 
-    def unprotect(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
+    def unprotect(self, topic: str, state: dict[str, Any], texts: bool = True) -> dict[str, Any]:
         """Reverse `protect` in place (on a decoded or a raw state alike); returns `state`. (A rebuild calls
-        it for every event: the known pseudonyms are looked up in the people's cache directly.)"""
+        it for every event: the known pseudonyms are looked up in the people's cache directly.) `texts`:
+        open the sealed texts too; the read models keep them sealed, and open them when they show them."""
         people, plan = self.people, self._plans.get(topic) or self._plan(topic)
         assert people is not None
         known = people.known
@@ -131,6 +132,11 @@ class PersonalMapper(Mapper):
         if actor.__class__ is str and actor[:1] == PSEUDONYM:
             state["actor"] = known.get(actor[1:]) or people.register_id(actor[1:]) or erased(plan.actor_role, actor[1:])
         open_ = people.open
+        if plan.result:  # a --request-id's first result: the read side needs the claim it names
+            text = open_(state["result"])
+            state["result"] = json.loads(text) if text is not None else None
+        if not texts:
+            return state
         for name in plan.text_names:
             text = state.get(name)
             if text is not None:
@@ -138,8 +144,5 @@ class PersonalMapper(Mapper):
         if plan.amended:
             state["changes"] = {k: open_(v) if k in AMENDED_TEXTS and isinstance(v, str) else v
                                 for k, v in state["changes"].items()}
-        if plan.result:
-            text = open_(state["result"])
-            state["result"] = json.loads(text) if text is not None else None
         return state
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from domain.errors import NotFound, UnknownProfessional
 from projections import balances, memberships
 from projections.bookkeeping import STANDING, Inconsistent, distrust, rm_applied, rm_state
+from projections.claims import TEXTS as CLAIM_TEXTS
 from projections.claims import queries as claims
 from projections.runner import ReadModels
 from storage.errors import Busy, Conflict, StorageError, StorageFailure
@@ -110,6 +111,14 @@ class Reader:
         claim_id = self.ledger.claim_id(ref)
         now = self.clock()
         result = self._answer("claims", lambda c, t: claims.claim(c, t, claim_id.hex, now))
+        open_text = self.models.log.open_text  # the read model keeps texts sealed (SPEC §9)
+        for name in CLAIM_TEXTS:
+            result[name] = open_text(result[name])
+        for entry in result["endorsements"]:
+            entry["statement"] = open_text(entry["statement"])
+        for decision in result["decisions"]:
+            if "text" in decision:
+                decision["text"] = open_text(decision["text"])
         return self._named(result, [result])
 
     def _named(self, result: dict[str, Any], claims: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ handlers shows up as a difference (`projections verify`). A balance is added up 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,6 +75,8 @@ class Replay:
     endorsements: list[tuple[UUID, str, str, datetime]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     requests: dict[UUID, str] = field(default_factory=dict)  # claim → the --request-id it was submitted with
+    # How a read model's stored text reads (storage.eventlog.EventLog.open_text): they keep texts sealed.
+    open_text: Callable[[str | None], str | None] = field(default=lambda text: text)
 
     @classmethod
     def of(cls, events: Iterable[Any]) -> Replay:

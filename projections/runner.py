@@ -223,7 +223,7 @@ class ReadModels:
                     if state is None:
                         state = raw_state(stored_state)
                         if unprotect is not None:
-                            unprotect(topic, state)
+                            unprotect(topic, state, False)  # texts stay sealed in the read models
                     handler(page, state, aggregate, notification_id)
             with page_transaction(self.engine) as conn:
                 for target, page in pages:

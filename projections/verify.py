@@ -47,6 +47,7 @@ def verify(models: ReadModels, progress: Callable[[int], None] | None = None) ->
         assert all(p == position for _, p in models.state().values()), "a catch-up leaves all at one position"
         try:
             replay = Replay.of(counted(models.log.all_events(stop=position), progress))
+            replay.open_text = models.log.open_text
         except UNREPLAYABLE as error:
             return {"ok": False, "position": position, "projections": names,
                     "problems": [f"the events cannot be replayed in their stored order ({type(error).__name__}: "

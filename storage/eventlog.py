@@ -53,10 +53,16 @@ class EventLog(ABC):
         self._application = application
 
     @property
-    def unprotect(self) -> Callable[[str, dict[str, Any]], Any] | None:
-        """In an encrypted store, the mapper's `unprotect(topic, raw state)`: people by register id, texts
-        opened (ledger/personal.py); None in a store made before SPEC §9."""
+    def unprotect(self) -> Callable[..., Any] | None:
+        """In an encrypted store, the mapper's `unprotect(topic, raw state, texts)`: people by register id,
+        texts opened if asked (ledger/personal.py); None in a store made before SPEC §9."""
         return self.mapper.unprotect if getattr(self.mapper, "people", None) is not None else None
+
+    def open_text(self, text: str | None) -> str | None:
+        """A free text as a read model keeps it, opened: sealed in an encrypted store (None once its author
+        is erased), plain in a store made before SPEC §9."""
+        people = getattr(self.mapper, "people", None)
+        return people.open(text) if people is not None and text is not None else text
 
     def refresh_people(self) -> None:
         """In an encrypted store, drop cached keys if somebody was erased since they were read."""

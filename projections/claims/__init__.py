@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from projections.replay import Replay
 
 CLAIM_FIELDS = ("kind", "activity_date", "hours", "description", "outcome", "practice_change")
+TEXTS = ("description", "outcome", "practice_change")  # kept sealed in an encrypted store
 # Decisions a reviewer takes (their `by` is a reviewer, their text the reviewer's); the others
 # (withdrawn, amended) are the claimant's.
 REVIEWERS_DECISIONS = ("approved", "rejected", "returned", "revoked")
@@ -219,8 +220,9 @@ class Claims(ReadModel):
     def check(self, conn: Connection, t: dict[str, Table], r: Replay) -> list[str]:
         columns = ("claim", "professional", "network", "kind", "activity_date", "hours", "description", "outcome",
                    "practice_change", "status", "cents", "submitted_us")
+        o = r.open_text  # texts are kept sealed: compared as they read
         stored_claims = Counter(
-            tuple(str(_decimal(v)) if c == "hours" else v for c, v in zip(columns, row))
+            tuple(str(_decimal(v)) if c == "hours" else o(v) if c in TEXTS else v for c, v in zip(columns, row))
             for row in conn.execute(select(*(t["claims"].c[c] for c in columns)))
         )
         expected_claims = Counter(
@@ -231,10 +233,11 @@ class Claims(ReadModel):
         )
         return [
             *compare("claims.claims", stored_claims, expected_claims),
-            *compare("claims.endorsements", rows(conn, t["endorsements"], "claim", "by", "statement", "recorded_us"),
+            *compare("claims.endorsements", _opened(rows(conn, t["endorsements"], "claim", "by", "statement",
+                                                         "recorded_us"), 2, o),
                      Counter((k.hex, by, statement, micros(at)) for k, by, statement, at in r.endorsements)),
-            *compare("claims.decisions", rows(conn, t["decisions"], "claim", "decision", "by", "text", "cents",
-                                              "changes", "recorded_us"),
+            *compare("claims.decisions", _opened(rows(conn, t["decisions"], "claim", "decision", "by", "text", "cents",
+                                                      "changes", "recorded_us"), 3, o),
                      Counter((d["claim"].hex, d["decision"], d["by"], d.get("text"),
                               cents(d["points"]) if "points" in d else None,
                               ",".join(d["changes"]) if "changes" in d else None, micros(d["recorded_at"]))
@@ -246,6 +249,14 @@ class Claims(ReadModel):
                      Counter([("professional", k, None, v["group"]) for k, v in r.professionals.items()]
                              + [("network", k, n.name, None) for k, n in r.networks.items()])),
         ]
+
+
+def _opened(stored: Counter, index: int, open_text: Any) -> Counter:
+    """Rows as counted, with the sealed text at `index` opened."""
+    opened: Counter = Counter()
+    for row, n in stored.items():
+        opened[(*row[:index], open_text(row[index]), *row[index + 1:])] += n
+    return opened
 
 
 def _decimal(amount: Any) -> Decimal:
