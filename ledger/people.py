@@ -57,6 +57,7 @@ class People(Naming):
         try:
             ring = keystore.keyring()
             self._link_key = self._unwrap(ring["link"])
+            keystore.expect(ring["link"])
             register_texts = self._unwrap(ring["register"])
         except InvalidTag:
             raise StorageFailure(f"The register key from {where} does not open this store's key store: "
@@ -237,12 +238,10 @@ class People(Naming):
 
     def rotate(self, new_key: bytes) -> int:
         """Wrap every key with `new_key` instead (the old register key then opens nothing); how many people."""
-        ring = self._store.keyring()
         new = AESGCM(new_key)
-        people = [(p, _wrap(new, self._unwrap(w))) for p, w, _ in self._store.everyone()]
-        self._store.rewrap({name: _wrap(new, self._unwrap(value)) for name, value in ring.items()}, people)
+        count = self._store.rewrap(lambda wrapped: _wrap(new, self._unwrap(wrapped)))
         self._register = new
-        return len(people)
+        return count
 
 
 def _wrap(wrapper: AESGCM, key: bytes) -> bytes:

@@ -18,15 +18,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from storage.errors import Conflict
+
 KEYRING, PEOPLE, ERASED = "studyledger_keyring", "studyledger_people", "studyledger_erased"
 
 
 class KeyStore:
-    def __init__(self, recorder: Any, marker: str, qualify: Callable[[str], str], blob: str, without_rowid: str = ""):
+    def __init__(self, recorder: Any, marker: str, qualify: Callable[[str], str], blob: str, without_rowid: str = "",
+                 share_lock: str = ""):
         self._datastore = recorder.datastore
         self._m = marker
         self._keyring, self._people, self._erased = qualify(KEYRING), qualify(PEOPLE), qualify(ERASED)
-        self._blob, self._without_rowid = blob, without_rowid
+        self._blob, self._without_rowid, self._share_lock = blob, without_rowid, share_lock
+        self._expected: bytes | None = None  # the wrapped link key as this process read it
         self._staged: list[tuple[str, tuple[Any, ...]]] = []
         recorder.write_staged = self.write_staged
 
@@ -118,17 +122,34 @@ class KeyStore:
         """Forget what was staged and not written (the events' transaction failed before it)."""
         self._staged.clear()
 
+    def expect(self, wrapped_link: bytes) -> None:
+        """Keys this process wraps are wrapped with the register key that gave `wrapped_link`: if the key is
+        rotated meanwhile (`rewrap`), its next enrolment is refused instead of wrapped with the old key."""
+        self._expected = wrapped_link
+
     def write_staged(self, cursor: Any) -> None:
         """Called by the sealing recorders inside the transaction that inserts events."""
         staged, self._staged = self._staged, []
+        if any(sql.startswith("INSERT INTO " + self._people) for sql, _ in staged) and self._expected is not None:
+            cursor.execute(f"SELECT value FROM {self._keyring} WHERE name = {self._m}{self._share_lock}", ("link",))
+            if bytes(cursor.fetchone()["value"]) != self._expected:
+                raise Conflict("The register key was rotated while this command ran; nothing was written. "
+                               "Run it again (with the new key).")
         for sql, params in staged:
             cursor.execute(sql, params)
 
-    def rewrap(self, keyring: dict[str, bytes], people: list[tuple[str, bytes]]) -> None:
-        """Key rotation: every wrapped key replaced, in one transaction."""
+    def rewrap(self, rewrapped: Callable[[bytes], bytes]) -> int:
+        """Key rotation: every wrapped key replaced by `rewrapped(it)`, read and written in one transaction
+        (an enrolment committing meanwhile is refused by its own check: see `expect`); how many people."""
         m = self._m
         with self._cursor(commit=True) as cursor:
+            cursor.execute(f"SELECT name, value FROM {self._keyring}{self._share_lock.replace('SHARE', 'UPDATE')}")
+            keyring = {r["name"]: rewrapped(bytes(r["value"])) for r in cursor.fetchall()}
+            cursor.execute(f"SELECT pseudonym, wrapped FROM {self._people}")
+            people = [(r["pseudonym"], rewrapped(bytes(r["wrapped"]))) for r in cursor.fetchall()]
             for name, value in keyring.items():
                 cursor.execute(f"UPDATE {self._keyring} SET value = {m} WHERE name = {m}", (value, name))
             for pseudonym, wrapped in people:
                 cursor.execute(f"UPDATE {self._people} SET wrapped = {m} WHERE pseudonym = {m}", (wrapped, pseudonym))
+        self._expected = keyring["link"]
+        return len(people)

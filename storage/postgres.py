@@ -198,7 +198,7 @@ class PostgresLog(EventLog):
 
     def keystore(self) -> KeyStore:
         schema = self.recorder.datastore.schema
-        return KeyStore(self.recorder, "%s", lambda table: f'"{schema}".{table}', "bytea")
+        return KeyStore(self.recorder, "%s", lambda table: f'"{schema}".{table}', "bytea", share_lock=" FOR SHARE")
 
 
 def _same(aggregate_id: UUID) -> UUID:
