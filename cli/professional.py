@@ -47,7 +47,7 @@ def reinstate(**options: object) -> None:
 @professional.command("erase", epilog=example(
     'studyledger professional erase T-1 --reason "Asked to be forgotten (GDPR art. 17), request 2026-114"'))
 @click.argument("id")
-@click.option("--reason", required=True, metavar="TEXT", help="Why (kept encrypted with the register's key).")
+@click.option("--reason", required=True, metavar="TEXT", help="Why; kept, encrypted with the register's key: do not name the person in it.")
 @REQUEST_ID
 def erase(**options: object) -> None:
     """Erase the personal data of deregistered professional ID (SPEC §9).

@@ -42,7 +42,7 @@ def reinstate(**options: object) -> None:
 @reviewer.command("erase", epilog=example(
     'studyledger reviewer erase R-1 --reason "Retired in 2027; retention period over"'))
 @click.argument("id")
-@click.option("--reason", required=True, metavar="TEXT", help="Why (kept encrypted with the register's key).")
+@click.option("--reason", required=True, metavar="TEXT", help="Why; kept, encrypted with the register's key: do not name the person in it.")
 @REQUEST_ID
 def erase(**options: object) -> None:
     """Erase the personal data of retired reviewer ID (SPEC §9).
