@@ -172,6 +172,12 @@ def populated(db_url: str, template: Template, children: Children, request: pyte
             for table in ("studyledger_events", "studyledger_seals"):
                 cur.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
                     sql.Identifier(schema, table), sql.Identifier(from_schema, table)))
+            # the key store too (SPEC §9): the events name people by the template's pseudonyms, and its
+            # keys (wrapped with the tests' one register key) open them; init made this store keys of its own
+            for table in ("studyledger_keyring", "studyledger_people", "studyledger_erased"):
+                cur.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, table)))
+                cur.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
+                    sql.Identifier(schema, table), sql.Identifier(from_schema, table)))
             cur.execute(
                 sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
                         "(SELECT max(notification_id) FROM {}))").format(sql.Identifier(schema, "studyledger_events")),
