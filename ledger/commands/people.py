@@ -146,7 +146,10 @@ def erase_reviewer(c: EraseReviewer, ledger: Ledger) -> dict:
 
 def _erase(ledger: Ledger, person: str, reason: str, role: str) -> dict:
     """Erase a person's personal data (SPEC §9): their key and link go with the `Erased` events of every
-    role they had, so each of those roles must have ended (deregistered, retired) first."""
+    role they had, so each of those roles must have ended (deregistered, retired) first.
+
+    This is the ledger's half. Carry an erase out with `projections.erasure.erase`, as the CLI does: it
+    also purges the read models, which `Ledger.handle` alone leaves holding the person's id."""
     if ledger.people is None:
         raise NotEncrypted("this store was made before personal data were encrypted, so nobody in it can be "
                            "erased; move it into a new store with 'studyledger migrate OLD NEW' first")
