@@ -260,7 +260,8 @@ def open_people(keystore: KeyStore, store: Store, *, create: bool = False) -> tu
             return None, None
         key = read_register_key(store)
         if key is None:
-            made = str(make_register_key(store))
+            written = make_register_key(store)
+            made = str(written) if written is not None else None
             key = read_register_key(store)
             assert key is not None
         People.create(keystore, key)

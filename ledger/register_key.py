@@ -58,15 +58,28 @@ def read_register_key(store: Store) -> bytes | None:
     return key
 
 
-def make_register_key(store: Store) -> Path:
-    """Write a new register key to the key file (mode 0600, never over an existing file); its path."""
+def make_register_key(store: Store) -> Path | None:
+    """Write a new register key to the key file (mode 0600, never over an existing file); its path, or
+    None if another process made the file meanwhile.
+
+    Written whole to a file of its own first and then linked into place, so a process reading the key
+    file never sees half a key; if another process (a second `init`) linked one first, that one stays."""
     where, path = key_source(store)
     if path is None:
         raise AssertionError("a key is made only when none is given")
+    draft = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return None  # made by another process meanwhile: the caller reads that one
     except OSError as error:
         raise StorageFailure(f"Cannot write a new register key to {where}: {error.strerror}.") from None
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
+    finally:
+        draft.unlink(missing_ok=True)
     return path
