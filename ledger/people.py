@@ -255,10 +255,11 @@ def open_people(keystore: KeyStore, store: Store, *, create: bool = False) -> tu
     None for a store made before SPEC §9 (its events are plain). `create`: a new, empty store is made
     encrypted, with the operator's register key or a new one. StorageFailure if the key is missing or wrong."""
     made = None
-    if not keystore.exists():
-        if not create:
-            return None, None
-        key = read_register_key(store)
+    exists = keystore.exists()
+    if not exists and not create:
+        return None, None
+    key = read_register_key(store)
+    if not exists:
         if key is None:
             written = make_register_key(store)
             made = str(written) if written is not None else None
@@ -266,7 +267,6 @@ def open_people(keystore: KeyStore, store: Store, *, create: bool = False) -> tu
             assert key is not None
         People.create(keystore, key)
     where, _ = key_source(store)
-    key = read_register_key(store)
     if key is None:
         raise StorageFailure(f"This store's personal data are encrypted, and its register key was not found: "
                              f"looked for {where}. Set STUDYLEDGER_KEY_FILE to the register's key file.")
