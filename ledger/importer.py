@@ -14,6 +14,7 @@ PostgreSQL from its first page): other writers wait up to their 5 s timeout, the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import Any
 
 from marshmallow import ValidationError
@@ -60,7 +61,8 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     empty = not ledger.recorder.max_notification_id()
     commands = events = 0
     with (ledger.event_log.import_transaction() as transaction,
-          ledger.unit_of_work.importing(transaction, into_empty_store=empty) as staging):
+          ledger.unit_of_work.importing(transaction, into_empty_store=empty) as staging,
+          ledger.people.indexed() if ledger.people is not None else nullcontext()):
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

@@ -26,6 +26,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -72,6 +73,7 @@ class People(Naming):
         self._misses = 0
         self._loaded = False
         self._erasures = keystore.erasures()
+        self._index: _Index | None = None  # the whole key store, read once, while an import runs
 
     @staticmethod
     def create(keystore: KeyStore, register_key: bytes) -> None:
@@ -99,7 +101,8 @@ class People(Naming):
         """The pseudonym of the person with this register id; None if there is none (or they were erased)."""
         found = self._pseudonyms.get(register_id)
         if found is None:
-            row = self._store.by_link(self.link(register_id))
+            link = self.link(register_id)
+            row = self._index.by_link.get(link) if self._index is not None else self._store.by_link(link)
             if row is None:
                 return None
             found = self._remember(*row)
@@ -137,6 +140,8 @@ class People(Naming):
 
     def was_erased(self, register_id: str) -> bool:
         """Whether the person with this register id was erased."""
+        if self._index is not None:
+            return self.link(register_id) in self._index.erased_links
         return self._store.erased("link", self.link(register_id))
 
     def case_variant(self, register_id: str) -> str | None:
@@ -146,10 +151,27 @@ class People(Naming):
         enrolled = self._enrolled.get(self.folded(register_id))
         if enrolled is not None:  # (perhaps not written yet: an import's pages go in as they fill)
             return enrolled
-        row = self._store.by_folded(self.folded(register_id))
+        folded, index = self.folded(register_id), self._index
+        row = index.by_folded.get(folded) if index is not None else self._store.by_folded(folded)
         if row is not None:
             return self.register_id(self._remember(*row))
-        return ERASED if self._store.erased("folded", self.folded(register_id)) else None
+        erased = folded in index.erased_folded if index is not None else self._store.erased("folded", folded)
+        return ERASED if erased else None
+
+    @contextmanager
+    def indexed(self) -> Iterator[None]:
+        """Inside the block (an import) the key store is read once, whole, and asked in memory: an import of
+        a register asked it three to four times a registration. Nobody else enrols or erases meanwhile: the
+        import holds the write lock (on PostgreSQL from its first page; someone enrolled by another writer
+        before that is enrolled again by the import, whose insert then fails on the unique link)."""
+        people, erased = self._store.index()
+        self._index = _Index({link: (p, w, s) for p, link, _, w, s in people},
+                             {folded: (p, w, s) for p, _, folded, w, s in people},
+                             {link for link, _ in erased}, {folded for _, folded in erased})
+        try:
+            yield
+        finally:
+            self._index = None
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -242,6 +264,17 @@ class People(Naming):
         count = self._store.rewrap(lambda wrapped: _wrap(new, self._unwrap(wrapped)))
         self._register = new
         return count
+
+
+@dataclass
+class _Index:
+    """The key store as read at the start of an import: rows (pseudonym, wrapped key, sealed id) by link
+    and by folded hash, and the erased links and folded hashes."""
+
+    by_link: dict[str, tuple[str, bytes, bytes]]
+    by_folded: dict[str, tuple[str, bytes, bytes]]
+    erased_links: set[str]
+    erased_folded: set[str]
 
 
 def _wrap(wrapper: AESGCM, key: bytes) -> bytes:

@@ -87,6 +87,17 @@ class KeyStore:
     def by_folded(self, folded: str) -> tuple[str, bytes, bytes] | None:
         return self._one(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people} WHERE folded = {self._m}", folded)
 
+    def index(self) -> tuple[list[tuple[str, str, str, bytes, bytes]], list[tuple[str, str]]]:
+        """Everyone's (pseudonym, link, folded, wrapped, sealed id), and every erased (link, folded): the whole
+        key store in two reads, for an import that would otherwise ask it several times a registration."""
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT pseudonym, link, folded, wrapped, sealed_id FROM {self._people}")
+            people = [(r["pseudonym"], r["link"], r["folded"], bytes(r["wrapped"]), bytes(r["sealed_id"]))
+                      for r in cursor.fetchall()]
+            cursor.execute(f"SELECT link, folded FROM {self._erased}")
+            erased = [(r["link"], r["folded"]) for r in cursor.fetchall()]
+        return people, erased
+
     def erased(self, column: str, value: str) -> bool:
         """Whether an erased person had this `link` or `folded` hash."""
         assert column in ("link", "folded")
