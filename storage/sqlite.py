@@ -51,21 +51,34 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         ]
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        if stored_events:
-            assert positions is not None
-            c.execute(f"SELECT seal FROM {SEALS_TABLE} ORDER BY position DESC LIMIT 1")
-            row = c.fetchone()
-            rows = seal_rows(bytes(row[0]) if row else GENESIS, positions, stored_events)
-            try:
-                c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)", rows)
-            except sqlite3.IntegrityError:
-                # SQLite hands out the position of a deleted newest event again; its seal is still there.
-                raise DatabaseError(
-                    f"event {positions[0]} already has a seal: events were deleted outside the ledger; "
-                    "run 'studyledger audit verify'"
-                ) from None
-            self.write_staged(c)
+        if not stored_events:
+            return []
+        # The library inserts one row per `execute` to learn each rowid. Inserted in one `executemany` (first:
+        # a read before it would make this transaction's write fail at once if another committed meanwhile),
+        # the rows take the positions after the newest, in order: checked by the first row's position.
+        rows = [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                 s.originator_version, s.topic, s.state) for s in stored_events]
+        c.executemany(self.insert_events_statement, rows)
+        c.execute(f"SELECT max(rowid) FROM {self.events_table_name}")
+        last = c.fetchone()[0]
+        positions = list(range(last - len(rows) + 1, last + 1))
+        c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE originator_id = ? AND originator_version = ?",
+                  rows[0][:2])
+        if c.fetchone()[0] != positions[0]:  # (never seen: past rowid 2**63 - 1 SQLite picks them at random)
+            raise DatabaseError("the events were not given the positions after the newest; nothing was written")
+        c.execute(f"SELECT seal FROM {SEALS_TABLE} ORDER BY position DESC LIMIT 1")
+        row = c.fetchone()
+        previous = bytes(row[0]) if row else GENESIS
+        try:
+            c.executemany(f"INSERT INTO {SEALS_TABLE} (position, seal) VALUES (?, ?)",
+                          seal_rows(previous, positions, stored_events))
+        except sqlite3.IntegrityError:
+            # SQLite hands out the position of a deleted newest event again; its seal is still there.
+            raise DatabaseError(
+                f"event {positions[0]} already has a seal: events were deleted outside the ledger; "
+                "run 'studyledger audit verify'"
+            ) from None
+        self.write_staged(c)
         return positions
 
     @contextmanager
