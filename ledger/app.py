@@ -34,6 +34,7 @@ from domain.reviewer import Reviewer
 from ledger.people import People, open_people, request_owner
 from ledger.personal import PersonalMapper
 from ledger.requests import Request, fingerprint, replayed
+from ledger.transcoder import FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
 from storage.eventlog import event_log, prepare
@@ -122,6 +123,11 @@ class Ledger(Application):
 
     def construct_mapper(self) -> PersonalMapper:
         return PersonalMapper(self.construct_transcoder())
+
+    def construct_transcoder(self) -> FastJSONTranscoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
