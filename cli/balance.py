@@ -8,6 +8,7 @@ from cli.complete import complete_people
 from cli.context import session, storage, utc, validate
 from cli.help import DATE_HELP, INSTANT_HELP, Command, example
 from cli.output import chosen_format, format_option, output
+from cli.plain import plain
 
 CSV_COLUMNS = ["professional", "at", "known_at", "figure", "name", "points"]
 
@@ -26,12 +27,17 @@ def balance(professional: str, at: str | None, known_at: str | None, fmt: str | 
     As known at an instant before PROFESSIONAL was registered, every figure is 0 and the
     header says that they were not yet on the register (`"cycle": null` in JSON).
     """
-    from ledger.schemas import Balance
-
     fmt = chosen_format(fmt)
-    values = validate({"professional": professional, "at": at, "known_at": known_at}, Balance())
+    raw = {"professional": professional, "at": at, "known_at": known_at}
+    values = plain(raw, ("professional",), days=("at",), instants=("known_at",)) or _validate(raw)
     result = storage(lambda: _quick(values) or session().reader().balance(**values))
     output(result, fmt, lambda: render(result), CSV_COLUMNS, lambda: figures(result))
+
+
+def _validate(raw: dict) -> dict:
+    from ledger.schemas import Balance
+
+    return validate(raw, Balance())
 
 
 def _quick(values: dict) -> dict | None:

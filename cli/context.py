@@ -32,26 +32,15 @@ class Session:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from marshmallow import ValidationError
-
+            from cli.plain import check_settings, plain_settings
             from ledger.errors import InvalidInput
-            from ledger.schemas import StoreSettings
             from storage.config import resolve
 
             if self.db and "\x00" in self.db:
                 raise InvalidInput("Invalid input: --db must not contain NUL characters.")
             store = resolve(self.db)
-            settings = {k: v for k, v in store.settings.items() if k != "POSTGRES_SCHEMA"}
-            given = {"settings": settings}
-            if "POSTGRES_SCHEMA" in store.settings:
-                given["schema"] = store.settings["POSTGRES_SCHEMA"]
-            try:
-                StoreSettings().load(given)
-            except ValidationError as error:  # the value itself is not repeated: it may hold anything
-                problems = error.messages if isinstance(error.messages, dict) else {}
-                name = "--db ?schema=" if "schema" in problems else "--db"
-                problem = (problems.get("schema") or problems.get("_schema") or ["is invalid"])[0]
-                raise InvalidInput(f"Invalid input: {name} {problem}.") from None
+            if not plain_settings(store.settings):
+                check_settings(store.settings)
             self._store = store
         return self._store
 
