@@ -70,7 +70,7 @@ def balance(store: Store, professional: str, at: date | None = None, known_at: d
 
 def _balance(read: QuickRead, suffix: str, professional: str, at: date, known_at: datetime) -> dict[str, Any] | None:
     from domain.balance import Tally, statement
-    from domain.policy import PolicyTerms, in_force, versions_known
+    from domain.terms import PolicyTerms, in_force, versions_known
     from domain.values import cycle_containing
 
     known_us = micros(known_at)

@@ -2,9 +2,9 @@
 
 A read whose read model has nothing to apply answers through the bare driver (projections.quick),
 and its options and `--db` are checked without marshmallow when they have their plain form
-(cli.plain): so its process must not import SQLAlchemy, the event store's library or
-marshmallow. The process is a real one — `python -c` running the console script's `main` — and
-what it imported is read from its `sys.modules` as it exits, not timed.
+(cli.plain): so its process must not import SQLAlchemy, the event store's library (nor the
+aggregates, which import it) or marshmallow. The process is a real one — `python -c` running the
+console script's `main` — and what it imported is read from its `sys.modules` as it exits, not timed.
 
 The unit tests beside it keep the plain checks equal to the schemas they stand in for.
 """
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 # Modules a quick read must not load; each costs tens of milliseconds of the command's start.
-NOT_ON_A_QUICK_READ = ("sqlalchemy", "marshmallow", "psycopg_pool", "ledger.app", "ledger.commands",
-                       "projections.reader", "projections.runner")
+NOT_ON_A_QUICK_READ = ("sqlalchemy", "eventsourcing", "marshmallow", "psycopg_pool", "domain.base", "ledger.app",
+                       "ledger.commands", "projections.reader", "projections.runner")
 
 # Runs the console script's entry point as `studyledger ARGS…` and writes the names of the modules
 # loaded by the time the process exits to the file named first.
