@@ -76,6 +76,11 @@ class Balances(ReadModel):
         Policy.Adopted: on_policy,
         Policy.Cancelled: on_policy,
     }
+    people = {
+        Claim.Approved: ("professional_id",),
+        Claim.Revoked: ("professional_id",),
+        Professional.Registered: ("professional_id",),
+    }
 
     def tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         postings = Table(

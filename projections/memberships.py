@@ -79,6 +79,9 @@ class Memberships(ReadModel):
         Membership.Ended: _change(False),  # by a deregistration: no member from the day after it
         Membership.Restored: _restored,
     }
+    people = {event_class: ("professional_id",) for event_class in (
+        Membership.Joined, Membership.Rejoined, Membership.Left, Membership.LeaveCancelled, Membership.Ended,
+        Membership.Restored)}
 
     def tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         networks = Table(

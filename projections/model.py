@@ -9,7 +9,9 @@ so an event type is named one way on the read side: by its class.
 
 A handler is called as `handler(page, state, aggregate, position)` with the event's raw state
 (`projections.decode.raw_state`: the handler decodes only the tagged values it uses), the
-aggregate id as hex and the event's position in the log. Dispatch is a dict lookup per topic
+aggregate id as hex and the event's position in the log. In an encrypted store (SPEC §9) the
+person fields a read model declares in `people` come as register ids (or an erased person's
+placeholder), as the mapper decodes them; the others are left as stored (pseudonyms, sealed texts). Dispatch is a dict lookup per topic
 and page in the runner, not `singledispatchmethod`: the fast path dispatches undecoded states,
 which have no class to dispatch on (the replay, which decodes events to objects, uses it).
 
@@ -28,7 +30,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import BigInteger, Column, Connection, Date, MetaData, Table, Text, select
 
 from domain.policy import PolicyTerms, in_force, versions_known
-from projections.decode import value
+from projections.decode import instant_us, roles, value
 from projections.units import micros
 from storage.readmodels import insert_many
 
@@ -45,10 +47,17 @@ class ReadModel:
     name: ClassVar[str] = ""
     handlers: ClassVar[dict[type, Handler]] = {}
     routes: ClassVar[dict[str, Handler]] = {}  # stored topic → handler, derived from `handlers`
+    # The person fields (SPEC §9) its handlers read, by event class: "actor", a field of
+    # domain.personal.PEOPLE, or a request's "result". Only these are turned from pseudonyms into
+    # register ids for them (ledger/personal.py); decoding every one cost a rebuild a sixth.
+    people: ClassVar[dict[type, tuple[str, ...]]] = {}
+    person_fields: ClassVar[dict[str, dict[str, str]]] = {}  # stored topic → field → role, from `people`
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.routes = {get_topic(event_class): handler for event_class, handler in cls.handlers.items()}
+        assert cls.people.keys() <= cls.handlers.keys(), f"{cls.__name__}.people: events it has no handler for"
+        cls.person_fields = {get_topic(c): roles(c, fields) for c, fields in cls.people.items()}
 
     @property
     def topics(self) -> list[str]:
@@ -108,7 +117,7 @@ class Page:
 
 def stamp(state: dict[str, Any]) -> int:
     """The recording instant of a raw event state, in microseconds."""
-    return micros(value(state["timestamp"]))
+    return instant_us(state["timestamp"])
 
 
 # --- the policy versions: in the balances and the claims read models ----------------------

@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import Engine, Table
 
 from projections.bookkeeping import Bookkeeping, Inconsistent
-from projections.decode import raw_state
+from projections.decode import state_reader
 from projections.generations import Generations
 from projections.model import ReadModel
 from projections.registry import PROJECTIONS
@@ -200,30 +200,45 @@ class ReadModels:
         """
         start = min((t.position for t in targets), default=stop)
         topics = sorted({topic for t in targets for topic in t.projection.topics})
+        # An encrypted store's people (ledger/personal.py): each topic's state is read with only the
+        # person fields its read models read turned into register ids (projections.decode.state_reader).
+        people = getattr(self.log.mapper, "people", None)
+        readers: dict[str, Callable[[bytes], dict[str, Any]]] = {}
+        for topic in topics:
+            fields: dict[str, str] = {}
+            for t in targets:
+                fields.update(t.projection.person_fields.get(topic, {}))
+            readers[topic] = state_reader(people, fields)
         position = start
         while position < stop:
             last = min(stop, position + PAGE_SIZE)
             self.log.refresh_people()  # a key cached before an erasure decodes nothing after it
             rows = self.log.page(position, last, topics)
             pages = [(t, t.projection.new_page(t.tables)) for t in targets]
-            # topic → the (target, page, handler) that apply it: looked up once per topic and page,
-            # not once per event and read model.
-            routes: dict[str, list[tuple[Target, Any, Callable[..., None]]]] = {}
-            unprotect = self.log.unprotect  # an encrypted store's people, named and read (ledger/personal.py)
+            # topic → how its state is read and the (page, handler) pairs that apply it: looked up
+            # once per topic and page, not once per event and read model. Where every target stands
+            # at `position` (a rebuild, and most catch-ups), no event is one a target already holds.
+            even = all(t.position <= position for t in targets)
+            routes: dict[str, tuple[Callable[[bytes], dict[str, Any]], tuple[tuple[Any, Any, int], ...]]] = {}
             for notification_id, originator_id, topic, stored_state in rows:
                 route = routes.get(topic)
                 if route is None:
-                    route = routes[topic] = [(target, page, target.projection.routes[topic])
-                                             for target, page in pages if topic in target.projection.routes]
+                    route = routes[topic] = (readers[topic], tuple(
+                        (page, target.projection.routes[topic], target.position)
+                        for target, page in pages if topic in target.projection.routes))
+                read, handlers = route
                 aggregate = originator_id if type(originator_id) is str else originator_id.hex
+                if even:
+                    state = read(stored_state)
+                    for page, handler, _ in handlers:
+                        handler(page, state, aggregate, notification_id)
+                    continue
                 state = None
-                for target, page, handler in route:
-                    if notification_id <= target.position:
+                for page, handler, applied in handlers:
+                    if notification_id <= applied:
                         continue
                     if state is None:
-                        state = raw_state(stored_state)
-                        if unprotect is not None:
-                            unprotect(topic, state, False)  # texts stay sealed in the read models
+                        state = read(stored_state)
                     handler(page, state, aggregate, notification_id)
             with page_transaction(self.engine) as conn:
                 for target, page in pages:

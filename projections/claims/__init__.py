@@ -12,22 +12,8 @@ from collections import Counter
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Date,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-    bindparam,
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import BigInteger, Column, Connection, Date, Index, MetaData, String, Table, Text, bindparam, delete
+from sqlalchemy import func, select, update
 
 from domain.claim import Claim
 from domain.errors import UnknownClaim
@@ -132,6 +118,12 @@ class Claims(ReadModel):
         Request.Recorded: _request,
         Professional.Registered: _professional,
         Network.Registered: _network,
+    }
+    people = {  # the person fields its handlers read (SPEC §9); a decision's `by` is its actor
+        Claim.Submitted: ("professional_id",), Claim.Endorsed: ("by",), Request.Recorded: ("result",),
+        Professional.Registered: ("professional_id",),
+        **{c: ("actor",) for c in (Claim.Amended, Claim.Withdrawn, Claim.Approved, Claim.Rejected, Claim.Returned,
+                                   Claim.Revoked)},
     }
 
     def tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:

@@ -34,7 +34,8 @@ import domain
 from domain.base import LedgerAggregate
 from ledger.app import Ledger, open_ledger
 from storage.config import resolve
-from projections.decode import decode_state, raw_state, value
+from projections.decode import decode_state, raw_state, state_reader, value
+from projections.registry import PROJECTIONS
 from tests.support.harness import Clock, count_events
 
 ORIGINATOR_FIELDS = {"originator_id", "originator_version"}  # stored in the record, not in the state
@@ -320,6 +321,77 @@ def test_an_erased_person_decodes_alike_on_both_paths(ledger: Ledger, notificati
                 and str(m["actor"]).startswith("an erased reviewer")]
     assert rejected, "V-3's rejection names an erased reviewer, its reason unreadable"
     assert not any(value == "P-4" or value == "V-3" for m in mapped for value in m.values())
+
+
+def read_side_fields(topic: str) -> dict[str, str]:
+    """The person fields the read models read in events of `topic` (their `people`), as the runner joins them."""
+    fields: dict[str, str] = {}
+    for model in PROJECTIONS.values():
+        fields.update(model.person_fields.get(topic, {}))
+    return fields
+
+
+def test_the_read_side_gives_the_person_fields_it_reads_as_unprotect_does(ledger: Ledger,
+                                                                         notifications: list[Any]) -> None:
+    """`state_reader` (what the runner hands a handler) turns the person fields the read models declare, as
+    the log's `unprotect` does (erased people included), and leaves every other field as stored."""
+    people = ledger.mapper.people
+    checked = set()
+    for n in notifications:
+        fields = read_side_fields(n.topic)
+        state = state_reader(people, fields)(n.state)
+        stored, unprotected = raw_state(n.state), raw(ledger, n)
+        assert state.keys() == stored.keys(), event_name(n.topic)
+        for field in stored:
+            wanted = unprotected[field] if field in fields else stored[field]
+            assert same(state[field], wanted), (event_name(n.topic), field, state[field], wanted)
+            if field in fields and stored[field] != wanted:
+                checked.add((event_name(n.topic), field))
+    assert {("Claim.Submitted", "professional_id"), ("Claim.Endorsed", "by"), ("Claim.Approved", "actor"),
+            ("Claim.Approved", "professional_id"), ("Request.Recorded", "result"),
+            ("Membership.Joined", "professional_id")} <= checked
+    assert any(str(state_reader(people, read_side_fields(n.topic))(n.state).get("actor")).startswith("an erased reviewer")
+               for n in notifications if event_name(n.topic) == "Claim.Rejected"), "V-3, erased, named as unprotect does"
+
+
+def test_every_person_field_a_handler_reads_is_declared() -> None:
+    """A handler reads a person field only if its read model declares it in `people`: run on a state whose
+    undeclared person fields are left as pseudonyms, every handler's rows hold no pseudonym."""
+    from domain.personal import ACTOR_ROLES, PEOPLE
+
+    for model in PROJECTIONS.values():
+        for event_class, handler in model.handlers.items():
+            declared = model.people.get(event_class, ())
+            person_fields = {*PEOPLE.get(event_class, {}), "actor"}
+            assert set(declared) - {"result"} <= person_fields, (model.name, event_class)
+            for undeclared in person_fields - set(declared):
+                assert undeclared not in _read_by(handler), (model.name, event_class.__qualname__, undeclared)
+    assert ACTOR_ROLES  # (roles of the actors declared: see projections.decode.roles)
+
+
+def _read_by(handler: Any) -> set[str]:
+    """The string constants in the code of a handler and of the read side's functions it calls or closes over."""
+    seen, todo, names = set(), [handler], set()
+    while todo:
+        function = todo.pop()
+        code = getattr(function, "__code__", None)
+        if code is None or code in seen:
+            continue
+        seen.add(code)
+        names |= {c for c in code.co_consts if isinstance(c, str)}
+        called = [function.__globals__.get(name) for name in code.co_names]
+        called += [cell.cell_contents for cell in (function.__closure__ or ())]
+        todo.extend(f for f in called if callable(f) and getattr(f, "__module__", "").startswith("projections."))
+    return names
+
+
+def test_an_instant_reads_as_micros_gives_it_whether_or_not_the_last_one_was_the_same() -> None:
+    from projections.decode import instant_us
+    from projections.units import micros
+
+    for text in ("2026-12-02T15:08:03.562690+00:00", "2026-12-02T15:08:03.562690+00:00",
+                 "1969-07-20T20:17:40.000001+00:00", "2026-12-02T10:38:03.562690-04:30"):
+        assert instant_us({"_type_": "datetime_iso", "_data_": text}) == micros(datetime.fromisoformat(text))
 
 
 def test_a_store_made_before_personal_data_were_encrypted_decodes_as_the_mapper(plain: Ledger) -> None:
