@@ -52,8 +52,8 @@ def parse_line(number: int, line: str) -> Command:
 
 
 PAGE_EVENTS = 5000  # events written per page
-CACHE_LIMIT = 20000  # aggregates kept in memory between pages
-CACHE_KEEP = 5000  # of which kept when the cache is trimmed
+CACHE_LIMIT = 100_000  # aggregates kept in memory between pages (about 2 KB each)
+CACHE_KEEP = 80_000  # of which kept, the most recently used, when the cache is trimmed
 
 
 def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:

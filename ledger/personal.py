@@ -71,9 +71,18 @@ class PersonalMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         if self.people is None:
             return super().to_stored_event(domain_event)
-        protected = object.__new__(type(domain_event))
-        object.__setattr__(protected, "__dict__", self.protect(get_topic(type(domain_event)), dict(vars(domain_event))))
-        return super().to_stored_event(protected)
+        # The library's to_stored_event, with the state protected before it is encoded (one copy of it).
+        cls = type(domain_event)
+        topic = get_topic(cls)
+        state = dict(vars(domain_event))
+        originator_id, originator_version = state.pop("originator_id"), state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        stored_state = self.transcoder.encode(self.protect(topic, state))
+        assert self.compressor is None and self.cipher is None, "an encrypted store seals people's data itself"
+        return StoredEvent(originator_id=originator_id, originator_version=originator_version, topic=topic,
+                           state=stored_state)
 
     def protect(self, topic: str, state: dict[str, Any]) -> dict[str, Any]:
         people, plan = self.people, self._plan(topic)

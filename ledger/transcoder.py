@@ -11,6 +11,7 @@ tests/ledger/test_transcoder.py holds the two to the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,20 +24,33 @@ _TAGGED = frozenset({Decimal, date, datetime})
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and instants go to `default`, to be tagged
 
 
-def _plain(value: Any) -> bool:
-    kind = type(value)
-    if kind in _NATIVE or kind in _TAGGED:
-        return True
-    if kind is list or kind is tuple:
-        return all(map(_plain, value))
-    if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    return False
+_LEAVES = _NATIVE | _TAGGED
+
+
+def _plain(state: dict[Any, Any]) -> bool:
+    """Whether `state` holds nothing but str keys, the leaves above, and lists, tuples and dicts of them."""
+    return all(type(key) is str for key in state) and _plain_values(state.values())
+
+
+def _plain_values(values: Iterable[Any]) -> bool:
+    for value in values:
+        kind = type(value)
+        if kind in _LEAVES:
+            continue
+        if kind is dict:
+            if not _plain(value):
+                return False
+        elif kind is list or kind is tuple:
+            if not _plain_values(value):
+                return False
+        else:
+            return False
+    return True
 
 
 class FastJSONTranscoder(JSONTranscoder):
     def encode(self, obj: Any) -> bytes:
-        if type(obj) is dict and all(type(k) is str and _plain(v) for k, v in obj.items()):
+        if type(obj) is dict and _plain(obj):
             try:
                 return orjson.dumps(obj, default=self._encode_obj, option=_OPTIONS)
             except orjson.JSONEncodeError:  # an int beyond 64 bits, a lone surrogate: as the library does
