@@ -22,7 +22,7 @@ from domain.network import Network
 from domain.policy import Policy
 from domain.professional import Professional
 from domain.values import cycle_containing
-from projections.decode import value
+from projections.decode import day, instant_us, points_cents, value
 from projections.model import (
     Page,
     ReadModel,
@@ -42,18 +42,19 @@ if TYPE_CHECKING:
 
 
 def _post(page: Page, s: dict[str, Any], oid: str, position: int, amount: int) -> None:
-    page.insert(
-        "postings", position=position, professional=s["professional_id"], claim=oid, network=s["network_id"],
-        kind=s["kind"], activity_date=value(s["activity_date"]), recorded_us=stamp(s), cents=amount,
-    )
+    page.inserts["postings"].append({
+        "position": position, "professional": s["professional_id"], "claim": oid, "network": s["network_id"],
+        "kind": s["kind"], "activity_date": day(s["activity_date"]), "recorded_us": instant_us(s["timestamp"]),
+        "cents": amount,
+    })
 
 
 def _approved(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
-    _post(page, s, oid, position, cents(value(s["points"])))
+    _post(page, s, oid, position, points_cents(s["points"]))
 
 
 def _revoked(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
-    _post(page, s, oid, position, -cents(value(s["points"])))
+    _post(page, s, oid, position, -points_cents(s["points"]))
 
 
 def _registered(page: Page, s: dict[str, Any], oid: str, position: int) -> None:

@@ -26,7 +26,7 @@ from uuid import UUID
 
 import orjson
 
-from projections.units import micros
+from projections.units import cents, micros
 
 _TAGS = {
     "date_iso": date.fromisoformat,
@@ -68,7 +68,16 @@ def value(item: Any) -> Any:
     return item
 
 
+# --- the tagged values handlers read most, read directly (a tagged value always has its tag) ----
+
+DATA = "_data_"
 _last_instant = ("", 0)
+_last_points = ("", 0)
+
+
+def day(item: dict[str, str]) -> date:
+    """A tagged date."""
+    return date.fromisoformat(item["_data_"])
 
 
 def instant_us(item: dict[str, str]) -> int:
@@ -81,6 +90,18 @@ def instant_us(item: dict[str, str]) -> int:
     us = micros(datetime.fromisoformat(text))
     _last_instant = (text, us)
     return us
+
+
+def points_cents(item: dict[str, str]) -> int:
+    """A tagged amount of points in cents (projections.units.cents); the last one is remembered, as an
+    approval is read by two read models."""
+    global _last_points
+    text = item["_data_"]
+    if text == _last_points[0]:
+        return _last_points[1]
+    amount = cents(Decimal(text))
+    _last_points = (text, amount)
+    return amount
 
 
 # --- people, in an encrypted store (SPEC §9) ---------------------------------------------------

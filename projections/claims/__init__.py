@@ -21,7 +21,7 @@ from domain.network import Network
 from domain.policy import Policy
 from domain.professional import Professional
 from ledger.requests import Request
-from projections.decode import value
+from projections.decode import DATA, day, instant_us, points_cents, value
 from projections.model import (
     Handler,
     Page,
@@ -31,7 +31,6 @@ from projections.model import (
     on_policy,
     policies_table,
     rows,
-    stamp,
 )
 from projections.units import cents, micros
 
@@ -46,52 +45,57 @@ TEXTS = ("description", "outcome", "practice_change")  # kept sealed in an encry
 REVIEWERS_DECISIONS = ("approved", "rejected", "returned", "revoked")
 
 
+# The hot handlers build their rows as dict displays appended to the page (no call per row), and
+# read tagged values directly: a date or an amount is always tagged as the transcoder writes it.
+
 def _submitted(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
-    page.new_claims[oid] = page.insert(
-        "claims", claim=oid, professional=s["professional_id"], network=s["network_id"], kind=s["kind"],
-        activity_date=value(s["activity_date"]), hours=str(value(s["hours"])), description=s["description"],
-        outcome=s["outcome"], practice_change=s["practice_change"], status="submitted", cents=None,
-        submitted_us=stamp(s), position=position,
-    )
+    row = page.new_claims[oid] = {
+        "claim": oid, "professional": s["professional_id"], "network": s["network_id"], "kind": s["kind"],
+        "activity_date": day(s["activity_date"]), "hours": s["hours"][DATA],  # str(Decimal(text)) == text
+        "description": s["description"], "outcome": s["outcome"], "practice_change": s["practice_change"],
+        "status": "submitted", "cents": None, "submitted_us": instant_us(s["timestamp"]), "position": position,
+    }
+    page.inserts["claims"].append(row)
 
 
 def _endorsed(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
-    page.insert("endorsements", claim=oid, by=s["by"], statement=s["statement"], recorded_us=stamp(s),
-                position=position)
+    page.inserts["endorsements"].append({"claim": oid, "by": s["by"], "statement": s["statement"],
+                                         "recorded_us": instant_us(s["timestamp"]), "position": position})
 
 
 def _amended(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
     changes = {k: (str(value(v)) if k == "hours" else value(v)) for k, v in s["changes"].items()}
-    page.set_claim(oid, status="submitted", **changes)
+    page.set_claim(oid, {"status": "submitted", **changes})
     if s["endorsements_cleared"]:
         page.clear_endorsements(oid)
-    _decision(page, s, oid, position, "amended", changes=",".join(sorted(changes)))
+    _decision(page, s, oid, position, "amended", None, None, ",".join(sorted(changes)))
 
 
 def _status(status: str, text_key: str | None = None, sign: int = 0) -> Handler:
     def handle(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
-        amount = cents(value(s["points"])) if sign else None
-        values: dict[str, Any] = {"status": status}
-        if sign > 0:
-            values["cents"] = amount
-        page.set_claim(oid, **values)
-        _decision(page, s, oid, position, status, text=s.get(text_key) if text_key else None,
-                  cents=amount * sign if amount is not None else None)
+        if sign:
+            amount = points_cents(s["points"])
+            page.set_claim(oid, {"status": status, "cents": amount} if sign > 0 else {"status": status})
+            _decision(page, s, oid, position, status, s.get(text_key) if text_key else None, amount * sign, None)
+        else:
+            page.set_claim(oid, {"status": status})
+            _decision(page, s, oid, position, status, s.get(text_key) if text_key else None, None, None)
 
     return handle  # type: ignore[return-value]
 
 
-def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, *,
-              text: str | None = None, cents: int | None = None, changes: str | None = None) -> None:
-    page.insert("decisions", claim=oid, decision=decision, by=s["actor"], text=text, cents=cents,
-                changes=changes, recorded_us=stamp(s), position=position)
+def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, text: str | None,
+              cents: int | None, changes: str | None) -> None:
+    page.inserts["decisions"].append({"claim": oid, "decision": decision, "by": s["actor"], "text": text,
+                                      "cents": cents, "changes": changes, "recorded_us": instant_us(s["timestamp"]),
+                                      "position": position})
 
 
 def _request(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
     """The key a claim was submitted with (other commands' keys name no claim of their own). Its first
     result, which names the claim, is sealed with the claimant's key: gone (None) once they are erased."""
     if s["command"] == "claim submit" and s["result"] is not None:
-        page.insert("keys", claim=s["result"]["claim"].replace("-", ""), request_id=s["request_id"])
+        page.inserts["keys"].append({"claim": s["result"]["claim"].replace("-", ""), "request_id": s["request_id"]})
 
 
 def _professional(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
@@ -261,7 +265,7 @@ class ClaimPage(Page):
         self.new_claims: dict[str, dict[str, Any]] = {}
         self.deletes["endorsements"] = []
 
-    def set_claim(self, claim: str, **values: Any) -> None:
+    def set_claim(self, claim: str, values: dict[str, Any]) -> None:
         """Set columns of a claim: in its insert row if it is new in this page, else as an update."""
         row = self.new_claims.get(claim)
         if row is not None:
@@ -270,7 +274,8 @@ class ClaimPage(Page):
             self.updates.setdefault("claims", {}).setdefault(claim, {"key": claim}).update(values)
 
     def clear_endorsements(self, claim: str) -> None:
-        self.inserts["endorsements"] = [r for r in self.inserts["endorsements"] if r["claim"] != claim]
+        rows = self.inserts["endorsements"]
+        rows[:] = [r for r in rows if r["claim"] != claim]
         if claim not in self.new_claims:
             self.deletes["endorsements"].append({"key": claim})
 

@@ -385,13 +385,27 @@ def _read_by(handler: Any) -> set[str]:
     return names
 
 
-def test_an_instant_reads_as_micros_gives_it_whether_or_not_the_last_one_was_the_same() -> None:
-    from projections.decode import instant_us
-    from projections.units import micros
+def test_the_tagged_values_handlers_read_directly_read_as_value_gives_them() -> None:
+    """instant_us, points_cents and day (each read twice in a row: the last is remembered) against value()."""
+    from projections.decode import day, instant_us, points_cents
+    from projections.units import cents, micros
 
     for text in ("2026-12-02T15:08:03.562690+00:00", "2026-12-02T15:08:03.562690+00:00",
                  "1969-07-20T20:17:40.000001+00:00", "2026-12-02T10:38:03.562690-04:30"):
-        assert instant_us({"_type_": "datetime_iso", "_data_": text}) == micros(datetime.fromisoformat(text))
+        item = {"_type_": "datetime_iso", "_data_": text}
+        assert instant_us(item) == micros(value(item))
+    for text in ("8.00", "8.00", "-2.5", "0.25", "1E+1", "12"):
+        item = {"_type_": "decimal_str", "_data_": text}
+        assert points_cents(item) == cents(value(item))
+    item = {"_type_": "date_iso", "_data_": "2025-10-23"}
+    assert same(day(item), value(item))
+
+
+@given(amount=st.decimals(allow_nan=False, allow_infinity=False))
+def test_an_amount_s_text_is_its_decimal_s_text(transcoder: Any, amount: Decimal) -> None:
+    """The claims read model stores a claim's hours as the tagged text itself (str(Decimal(text)) == text)."""
+    stored = raw_state(transcoder.encode({"hours": amount}))["hours"]
+    assert stored["_data_"] == str(value(stored))
 
 
 def test_a_store_made_before_personal_data_were_encrypted_decodes_as_the_mapper(plain: Ledger) -> None:
