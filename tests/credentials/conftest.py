@@ -13,4 +13,4 @@ from tests.support.snapshots import Snapshots
 
 @pytest.fixture
 def register(run: Any, clock: Any, tmp_path: Path, db_url: str, snapshots: Snapshots) -> dict[str, Any]:
-    return snapshots.register("credentials", db_url, clock, lambda: a_register(run, clock, tmp_path))
+    return snapshots.register("credentials", db_url, clock, lambda: a_register(run, clock, tmp_path), tmp_path)
