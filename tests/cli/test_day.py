@@ -23,6 +23,7 @@ import pytest
 
 import cli.context
 from tests.support.harness import count_events
+from tests.support.snapshots import Snapshots
 
 STUDYLEDGER = str(Path(sys.executable).with_name("studyledger"))
 
@@ -46,8 +47,11 @@ def rows(text: str) -> list[dict[str, str]]:
 class Register:
     """Nurses A-1…A-3 and teacher B-1; networks care (nurse) and didactics (teacher-secondary); reviewer V-1."""
 
-    def __init__(self, run: Any, clock: Any):
+    def __init__(self, run: Any, clock: Any, *, built: bool = False):
+        """Registers them with `run`, unless the store holds them already (`built`)."""
         self.run, self.clock = run, clock
+        if built:
+            return
         ok(run("network", "register", "care", "--name", "Wondzorg", "--theme", "wound-care", "--group", "nurse",
                "--founded-on", "2020-01-01"))
         ok(run("network", "register", "didactics", "--name", "Digitale didactiek", "--theme", "digital",
@@ -69,13 +73,24 @@ class Register:
 
 
 @pytest.fixture
-def reg(run: Any, clock: Any) -> Register:
-    return Register(run, clock)
+def reg(run: Any, clock: Any, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Register:
+    """The register: built by the first test of each engine, a copy of it for the others."""
+    def build() -> None:
+        Register(run, clock)
+
+    snapshots.register("cli-day", db_url, clock, build, tmp_path)
+    return Register(run, clock, built=True)
 
 
 @pytest.fixture
-def decided(reg: Register) -> Register:
-    """A-1: k1 approved 2, k2 approved 1.5 then revoked, k3 returned, k4 waiting; B-1: k5 waiting."""
+def decided(reg: Register, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Register:
+    """A-1: k1 approved 2, k2 approved 1.5 then revoked, k3 returned, k4 waiting; B-1: k5 waiting.
+    Built by the first test of each engine, a copy of it for the others."""
+    snapshots.register("cli-day-decided", db_url, reg.clock, lambda: _decide(reg), tmp_path)
+    return reg
+
+
+def _decide(reg: Register) -> None:
     run, clock = reg.run, reg.clock
     for key, hours, on in (("k1", "2", "2025-03-04"), ("k2", "1.5", "2025-04-01"), ("k3", "3", "2025-05-01")):
         clock.tick(hours=1)
@@ -93,7 +108,6 @@ def decided(reg: Register) -> Register:
     reg.submit("B-1", "k5", network="didactics", kind="co-construction", hours="12", on="2025-06-02")
     reg.endorse("k5", "B-2")
     clock.tick(days=1)
-    return reg
 
 
 # --- the auditor ------------------------------------------------------------------------

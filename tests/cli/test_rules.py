@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from domain.network import Network
 from domain.professional import Professional
 from tests.support.harness import Clock, Result, count_events
+from tests.support.snapshots import Snapshots
 
 ACTIVITY = "2026-03-10"  # the standard claim's activity date; the clock starts on 2026-06-15
 TODAY = "2026-06-15"
@@ -105,16 +107,21 @@ class Register:
 
 
 @pytest.fixture
-def reg(run: Any, store: Any, clock: Clock) -> Register:
+def reg(run: Any, store: Any, clock: Clock, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Register:
+    """The standard register: built by the first test of each engine, a copy of it for the others."""
     r = Register(run, store, clock)
-    for pid in ("P-1", "P-2", "P-3"):
-        r.professional(pid)
-    r.ok("network", "register", "N-1", "--name", "Wound care", "--theme", "wound-care", "--group", "nurse",
-         "--founded-on", "2024-01-01")
-    r.join("P-1")
-    r.join("P-2")
-    r.appoint("R-1")
-    r.claim = r.submit()
+
+    def build() -> str:
+        for pid in ("P-1", "P-2", "P-3"):
+            r.professional(pid)
+        r.ok("network", "register", "N-1", "--name", "Wound care", "--theme", "wound-care", "--group", "nurse",
+             "--founded-on", "2024-01-01")
+        r.join("P-1")
+        r.join("P-2")
+        r.appoint("R-1")
+        return r.submit()
+
+    r.claim = snapshots.register("cli-rules", db_url, clock, build, tmp_path)
     return r
 
 
