@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from domain.base import Naming, acting_as, naming_people, recording_at
@@ -34,7 +34,7 @@ from domain.reviewer import Reviewer
 from ledger.people import People, open_people, request_owner
 from ledger.personal import PersonalMapper
 from ledger.requests import Request, fingerprint, replayed
-from ledger.transcoder import FastJSONTranscoder
+from ledger.transcoder import DateAsISO, FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
 from storage.eventlog import event_log, prepare
@@ -55,17 +55,6 @@ def by_name() -> dict[str, type[Command]]:
 
     return {"".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_"): cls
             for cls in all_commands().values()}
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
 
 
 def utc_now() -> datetime:

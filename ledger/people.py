@@ -26,7 +26,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -38,7 +37,7 @@ from domain.personal import pseudonym_of_erased
 from ledger.register_key import key_source, make_register_key, read_register_key
 from storage.config import Store
 from storage.errors import StorageFailure
-from storage.keystore import KeyStore
+from storage.keystore import Index, KeyStore
 
 REGISTER_OWNER = "register"
 ERASED = ""  # what case_variant says of an id whose person was erased
@@ -73,7 +72,7 @@ class People(Naming):
         self._misses = 0
         self._loaded = False
         self._erasures = keystore.erasures()
-        self._index: _Index | None = None  # the whole key store, read once, while an import runs
+        self._index: Index | None = None  # the whole key store, read once, while an import runs
 
     @staticmethod
     def create(keystore: KeyStore, register_key: bytes) -> None:
@@ -164,10 +163,7 @@ class People(Naming):
         a register asked it three to four times a registration. Nobody else enrols or erases meanwhile: the
         import holds the write lock (on PostgreSQL from its first page; someone enrolled by another writer
         before that is enrolled again by the import, whose insert then fails on the unique link)."""
-        people, erased = self._store.index()
-        self._index = _Index({link: (p, w, s) for p, link, _, w, s in people},
-                             {folded: (p, w, s) for p, _, folded, w, s in people},
-                             {link for link, _ in erased}, {folded for _, folded in erased})
+        self._index = self._store.index()
         try:
             yield
         finally:
@@ -264,17 +260,6 @@ class People(Naming):
         count = self._store.rewrap(lambda wrapped: _wrap(new, self._unwrap(wrapped)))
         self._register = new
         return count
-
-
-@dataclass
-class _Index:
-    """The key store as read at the start of an import: rows (pseudonym, wrapped key, sealed id) by link
-    and by folded hash, and the erased links and folded hashes."""
-
-    by_link: dict[str, tuple[str, bytes, bytes]]
-    by_folded: dict[str, tuple[str, bytes, bytes]]
-    erased_links: set[str]
-    erased_folded: set[str]
 
 
 def _wrap(wrapper: AESGCM, key: bytes) -> bytes:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 _NATIVE = frozenset({str, int, bool, type(None)})
 _TAGGED = frozenset({Decimal, date, datetime})
@@ -56,3 +56,16 @@ class FastJSONTranscoder(JSONTranscoder):
             except orjson.JSONEncodeError:  # an int beyond 64 bits, a lone surrogate: as the library does
                 pass
         return super().encode(obj)
+
+
+class DateAsISO(Transcoding):
+    """A day (not an instant): "YYYY-MM-DD", tagged date_iso."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)

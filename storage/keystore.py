@@ -16,11 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from storage.errors import Conflict
 
 KEYRING, PEOPLE, ERASED = "studyledger_keyring", "studyledger_people", "studyledger_erased"
+
+
+@dataclass
+class Index:
+    """The key store as read at once: rows (pseudonym, wrapped key, sealed id) by link and by folded hash,
+    and the erased links and folded hashes."""
+
+    by_link: dict[str, tuple[str, bytes, bytes]]
+    by_folded: dict[str, tuple[str, bytes, bytes]]
+    erased_links: set[str]
+    erased_folded: set[str]
 
 
 class KeyStore:
@@ -87,16 +99,17 @@ class KeyStore:
     def by_folded(self, folded: str) -> tuple[str, bytes, bytes] | None:
         return self._one(f"SELECT pseudonym, wrapped, sealed_id FROM {self._people} WHERE folded = {self._m}", folded)
 
-    def index(self) -> tuple[list[tuple[str, str, str, bytes, bytes]], list[tuple[str, str]]]:
-        """Everyone's (pseudonym, link, folded, wrapped, sealed id), and every erased (link, folded): the whole
-        key store in two reads, for an import that would otherwise ask it several times a registration."""
+    def index(self) -> Index:
+        """The whole key store in two reads, for an import that would otherwise ask it several times a
+        registration."""
         with self._cursor() as cursor:
             cursor.execute(f"SELECT pseudonym, link, folded, wrapped, sealed_id FROM {self._people}")
             people = [(r["pseudonym"], r["link"], r["folded"], bytes(r["wrapped"]), bytes(r["sealed_id"]))
                       for r in cursor.fetchall()]
             cursor.execute(f"SELECT link, folded FROM {self._erased}")
             erased = [(r["link"], r["folded"]) for r in cursor.fetchall()]
-        return people, erased
+        return Index({link: (p, w, s) for p, link, _, w, s in people}, {folded: (p, w, s) for p, _, folded, w, s in people},
+                     {link for link, _ in erased}, {folded for _, folded in erased})
 
     def erased(self, column: str, value: str) -> bool:
         """Whether an erased person had this `link` or `folded` hash."""
