@@ -161,6 +161,11 @@ class PostgresLog(EventLog):
             cursor.execute(f"SELECT MAX({self.column}) AS head FROM {self.table}")
             return cursor.fetchone()["head"] or 0
 
+    def _page_sql(self, topics: Sequence[str]) -> str:
+        # The aggregate id as the hex text SQLite stores, made by the server: psycopg's uuid.UUID per row
+        # cost a rebuild 1-2 µs an event that the floor does not pay.
+        return super()._page_sql(topics).replace(", originator_id,", ", replace(originator_id::text, '-', ''),", 1)
+
     def page(self, after: int, upto: int, topics: Sequence[str]) -> list[tuple[Any, ...]]:
         with self.recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             # Plain tuples: a dict per row cost a tenth of a rebuild.
