@@ -84,9 +84,9 @@ def instant_us(item: dict[str, str]) -> int:
     """A tagged instant (an event's `timestamp`) in microseconds since the epoch. Several read models
     read the same event's, and the events of one command share it: the last one is remembered."""
     global _last_instant
-    text = item["_data_"]
-    if text == _last_instant[0]:
-        return _last_instant[1]
+    text, last = item["_data_"], _last_instant  # (one read of the pair: safe with threads)
+    if text == last[0]:
+        return last[1]
     us = micros(datetime.fromisoformat(text))
     _last_instant = (text, us)
     return us
@@ -96,9 +96,9 @@ def points_cents(item: dict[str, str]) -> int:
     """A tagged amount of points in cents (projections.units.cents); the last one is remembered, as an
     approval is read by two read models."""
     global _last_points
-    text = item["_data_"]
-    if text == _last_points[0]:
-        return _last_points[1]
+    text, last = item["_data_"], _last_points
+    if text == last[0]:
+        return last[1]
     amount = cents(Decimal(text))
     _last_points = (text, amount)
     return amount

@@ -354,6 +354,13 @@ def test_the_read_side_gives_the_person_fields_it_reads_as_unprotect_does(ledger
                for n in notifications if event_name(n.topic) == "Claim.Rejected"), "V-3, erased, named as unprotect does"
 
 
+def test_the_read_side_knows_a_pseudonym_as_the_mapper_writes_it() -> None:
+    from ledger.personal import PSEUDONYM
+    from projections import decode
+
+    assert decode.PSEUDONYM == PSEUDONYM
+
+
 def test_every_person_field_a_handler_reads_is_declared() -> None:
     """A handler reads a person field only if its read model declares it in `people`: run on a state whose
     undeclared person fields are left as pseudonyms, every handler's rows hold no pseudonym."""
