@@ -1,6 +1,5 @@
-"""A read through the bare driver (sqlite3; on PostgreSQL storage.pgwire, else psycopg), without
-SQLAlchemy or the event store's library: the one read transaction of the quick balance path
-(projections.quick) and its statements.
+"""A read through the bare driver (sqlite3, psycopg), without SQLAlchemy or the event store's
+library: the one read transaction of the quick balance path (projections.quick) and its statements.
 
 `open_read(store)` gives None whenever the quick path cannot be taken — a store that is missing,
 locked, read-only or failing — and a database error inside the block ends it quietly with None
