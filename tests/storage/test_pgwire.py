@@ -284,29 +284,3 @@ def test_the_test_database_answers_pgwire_as_it_answers_psycopg() -> None:
     finally:
         wire.rollback()
         wire.close()
-
-
-@pytest.mark.processes
-def test_a_wrong_password_on_the_quick_read_is_exit_4_and_never_shown(tmp_path: Any) -> None:
-    """pgwire sends the password the server asks for, the server refuses it: the usual path meets the
-    same refusal and reports it as every command does (tests/cli/test_postgres_auth.py)."""
-    import subprocess
-
-    from tests.support.children import EXE, child_env
-    from tests.support.pgserver import RefusingServer
-
-    if EXE is None:
-        pytest.skip("the `studyledger` console script is not installed")
-    secret = "Wachtw00rd-van-het-register"
-    refusing = RefusingServer()
-    try:
-        url = f"postgresql://register:{secret}@127.0.0.1:{refusing.port}/register?schema=demo"
-        env = {k: v for k, v in child_env().items() if not k.startswith("PG")}
-        done = subprocess.run([str(EXE), "--db", url, "balance", "P-1"], env=env, capture_output=True, text=True,
-                              timeout=60, cwd=tmp_path)
-    finally:
-        refusing.close()
-    assert done.returncode == 4
-    assert "password authentication failed" in done.stderr and len(done.stderr.strip().splitlines()) == 1
-    assert secret not in done.stdout + done.stderr
-    assert refusing.passwords and set(refusing.passwords) == {secret}
