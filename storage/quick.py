@@ -101,7 +101,15 @@ class open_read:  # noqa: N801 - used as `with open_read(store) as read`, like o
                                            isolation_level=None)
                 self.raw.execute("BEGIN")
             else:
-                self.raw = _postgres(self.store.settings)
+                import psycopg
+
+                s = self.store.settings
+                options = f"-csearch_path={s['POSTGRES_SCHEMA']}" if s.get("POSTGRES_SCHEMA") else None
+                self.raw = psycopg.connect(
+                    dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],
+                    user=s["POSTGRES_USER"], password=s["POSTGRES_PASSWORD"] or None,
+                    connect_timeout=int(s["POSTGRES_CONNECT_TIMEOUT"]), options=options,
+                )
                 self.raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return QuickRead(self.store, self.raw)
         except Exception:  # noqa: BLE001 - whatever it is, the usual path meets it again and reports it
@@ -122,30 +130,11 @@ class open_read:  # noqa: N801 - used as `with open_read(store) as read`, like o
             self.raw = None
 
 
-def _postgres(s: dict[str, str]) -> Any:
-    """A connection through storage.pgwire (no psycopg to import: more than --help's whole CPU time), or,
-    where that would not connect as libpq does (TLS, PG* variables, …), through psycopg."""
-    from storage import pgwire
-
-    options = f"-csearch_path={s['POSTGRES_SCHEMA']}" if s.get("POSTGRES_SCHEMA") else None
-    settings = {"dbname": s["POSTGRES_DBNAME"], "host": s["POSTGRES_HOST"], "port": s["POSTGRES_PORT"],
-                "user": s["POSTGRES_USER"], "password": s["POSTGRES_PASSWORD"] or None,
-                "connect_timeout": int(s["POSTGRES_CONNECT_TIMEOUT"]), "options": options}
-    try:
-        return pgwire.connect(**settings)
-    except pgwire.Unsupported:
-        import psycopg
-
-        return psycopg.connect(**settings)
-
-
 def _driver_error(error: BaseException) -> bool:
     """A database error on the quick path (say, a table a rebuild just dropped): take the usual path."""
     import sqlite3
 
-    from storage.pgwire import WireError
-
-    if isinstance(error, (sqlite3.Error, WireError)):
+    if isinstance(error, sqlite3.Error):
         return True
     psycopg = __import__("sys").modules.get("psycopg")
     return psycopg is not None and isinstance(error, psycopg.Error)
