@@ -3,7 +3,7 @@
 Every line is validated and carried out against the ledger's rules, in order, inside one
 transaction that is committed only after the last line. The events are written page by
 page as they come, and the aggregates the lines touch are kept in a bounded cache (read
-back through the import's own transaction once dropped), so memory stays flat however
+back through the import's own transaction once dropped), so memory is bounded however
 long the file. The first bad line stops the import, names its number, and the transaction
 is rolled back: nothing is written.
 

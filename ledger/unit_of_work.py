@@ -3,7 +3,7 @@
 Outside an import, straight from the repository and into the store, one transaction a command.
 While an import runs (`importing`), the changed aggregates' events are staged for the import's
 own transaction, written a page at a time, and the aggregates the lines touch are kept in a
-bounded cache — read back through that transaction once dropped — so memory stays flat
+bounded cache — read back through that transaction once dropped — so memory is bounded
 however long the file.
 """
 
