@@ -19,12 +19,9 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-_NATIVE = frozenset({str, int, bool, type(None)})
-_TAGGED = frozenset({Decimal, date, datetime})
+# What orjson writes as the library does (str, int, bool, None), and what the transcodings tag.
+_LEAVES = frozenset({str, int, bool, type(None), Decimal, date, datetime})
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and instants go to `default`, to be tagged
-
-
-_LEAVES = _NATIVE | _TAGGED
 
 
 def _plain(state: dict[Any, Any]) -> bool:

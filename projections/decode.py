@@ -77,14 +77,14 @@ _last_points = ("", 0)
 
 def day(item: dict[str, str]) -> date:
     """A tagged date."""
-    return date.fromisoformat(item["_data_"])
+    return date.fromisoformat(item[DATA])
 
 
 def instant_us(item: dict[str, str]) -> int:
     """A tagged instant (an event's `timestamp`) in microseconds since the epoch. Several read models
     read the same event's, and the events of one command share it: the last one is remembered."""
     global _last_instant
-    text, last = item["_data_"], _last_instant  # (one read of the pair: safe with threads)
+    text, last = item[DATA], _last_instant  # (one read of the pair: safe with threads)
     if text == last[0]:
         return last[1]
     us = micros(datetime.fromisoformat(text))
@@ -96,7 +96,7 @@ def points_cents(item: dict[str, str]) -> int:
     """A tagged amount of points in cents (projections.units.cents); the last one is remembered, as an
     approval is read by two read models."""
     global _last_points
-    text, last = item["_data_"], _last_points
+    text, last = item[DATA], _last_points
     if text == last[0]:
         return last[1]
     amount = cents(Decimal(text))
