@@ -90,10 +90,14 @@ class Bookkeeping:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.exists = False  # this process made sure rm_state and rm_applied exist: not asked again (a catalog query each)
 
     def create(self) -> None:
+        if self.exists:
+            return
         with writing(self.engine) as conn:
             STATE.create_all(conn)
+        self.exists = True
 
     def start(self, name: str) -> None:
         """Record `name` at generation 1, position 0 (unless another process just did)."""
@@ -107,7 +111,7 @@ class Bookkeeping:
     def state(self) -> dict[str, tuple[int, int]]:
         """name → (generation, position)."""
         with self.engine.connect() as conn:
-            if not inspect(conn).has_table("rm_state"):
+            if not self.exists and not inspect(conn).has_table("rm_state"):
                 return {}
             found = conn.execute(select(rm_state.c.name, rm_state.c.generation, rm_state.c.position)).all()
         return {name: (generation, position) for name, generation, position in found}

@@ -34,8 +34,9 @@ class Reader:
     def _answer(self, name: str, query: Callable[[Connection, dict[str, Table]], dict[str, Any]]) -> dict[str, Any]:
         # Why the model may be behind, what to do about it, and the exit code that says so.
         behind: tuple[str, str, type[StorageError]] = ("another process holds it", "retry shortly", Conflict)
+        head = None
         try:
-            self.models.catch_up(name)
+            head = self.models.catch_up(name)["head"]
         except Busy:
             pass  # answer from the read model as it stands, and say how far behind it is
         except (OSError, OperationalError) as error:
@@ -43,7 +44,8 @@ class Reader:
                 raise
             # A read-only store (an auditor's copy) can still be read, with its lag stated.
             behind = ("the store is read-only", "run the command on a writable store", StorageFailure)
-        head = self.models.head()
+        if head is None:
+            head = self.models.head()
         with snapshot(self.models.engine) as conn:
             generation, position = _bookkeeping(conn, name, head)
             try:

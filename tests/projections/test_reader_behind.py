@@ -32,3 +32,29 @@ def test_an_unapplied_registration_is_not_called_unknown(run: Any, db_url: str) 
     assert unknown.exit_code == 3  # cannot know either: the unapplied events might hold P-3
     assert run("balance", "P-2").exit_code == 0
     assert run("balance", "P-3").exit_code == 1  # caught up: now it is known that there is none
+
+
+def test_a_read_with_nothing_to_apply_takes_no_lock(run: Any, db_url: str) -> None:
+    """A read model at the log's head is read without its lock (a rebuild holding it does not make the
+    answer "behind"); one event later the read needs the lock again, and says it is behind without it."""
+    assert run("professional", "register", "P-1", "--name", "Een", "--group", "nurse").exit_code == 0
+    assert run("network", "register", "wc", "--name", "Wondzorg", "--theme", "wound-care",
+               "--group", "nurse").exit_code == 0
+    assert run("network", "join", "wc", "P-1", "--on", "2026-06-15").exit_code == 0
+    assert run("network", "members", "wc").exit_code == 0  # caught up
+    view = Models(resolve(db_url))
+    try:
+        with view.models.exclusive("memberships"):
+            settled = run("--json", "network", "members", "wc")
+            assert view.models.catch_up("memberships")["applied"] == {"memberships": 0}
+            assert run("professional", "register", "P-2", "--name", "Twee", "--group", "nurse").exit_code == 0
+            assert run("network", "join", "wc", "P-2", "--on", "2026-06-15").exit_code == 0
+            behind = run("--json", "network", "members", "wc")
+    finally:
+        view.close()
+    assert settled.exit_code == 0 and "behind" not in settled.json(), settled.stderr
+    assert settled.json()["members"] == ["P-1"]
+    assert behind.exit_code == 0 and behind.json()["behind"]["events"] > 0, behind.stdout
+    assert behind.json()["members"] == ["P-1"]
+    caught_up = run("--json", "network", "members", "wc").json()
+    assert "behind" not in caught_up and caught_up["members"] == ["P-1", "P-2"]
