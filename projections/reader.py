@@ -34,9 +34,8 @@ class Reader:
     def _answer(self, name: str, query: Callable[[Connection, dict[str, Table]], dict[str, Any]]) -> dict[str, Any]:
         # Why the model may be behind, what to do about it, and the exit code that says so.
         behind: tuple[str, str, type[StorageError]] = ("another process holds it", "retry shortly", Conflict)
-        head = None
         try:
-            head = self.models.catch_up(name)["head"]
+            self.models.catch_up(name)
         except Busy:
             pass  # answer from the read model as it stands, and say how far behind it is
         except (OSError, OperationalError) as error:
@@ -44,10 +43,8 @@ class Reader:
                 raise
             # A read-only store (an auditor's copy) can still be read, with its lag stated.
             behind = ("the store is read-only", "run the command on a writable store", StorageFailure)
-        if head is None:
-            head = self.models.head()
         with snapshot(self.models.engine) as conn:
-            generation, position = _bookkeeping(conn, name, head)
+            generation, position, head = _bookkeeping(conn, name, self.models.head)
             try:
                 result = query(conn, self.models.tables(name, generation))
             except NotFound as error:
@@ -138,17 +135,20 @@ class Reader:
         return result
 
 
-def _bookkeeping(conn: Connection, name: str, head: int) -> tuple[int, int]:
+def _bookkeeping(conn: Connection, name: str, head: Callable[[], int]) -> tuple[int, int, int]:
     """(generation, position) of `name`, checked as the read's own transaction sees it (a catch-up that
-    was busy or read-only did not check it): Inconsistent rather than an answer from untrusted tables."""
+    was busy or read-only did not check it): Inconsistent rather than an answer from untrusted tables;
+    and the log's head. The head is read after the read's snapshot began: a position the snapshot
+    holds was reached by then, so it is never beyond the head, whatever other processes do meanwhile."""
     row = conn.execute(select(rm_state.c.generation, rm_state.c.position, rm_applied.c.position)
                        .select_from(STANDING).where(rm_state.c.name == name)).one_or_none()
     if row is None:
         raise Inconsistent(name, "no position is recorded for it")
     generation, position, applied = row
-    if (problem := distrust(name, position, applied, head)) is not None:
+    last = head()
+    if (problem := distrust(name, position, applied, last)) is not None:
         raise problem
-    return generation, position
+    return generation, position, last
 
 
 def _read_only(error: BaseException) -> bool:

@@ -58,3 +58,39 @@ def test_a_read_with_nothing_to_apply_takes_no_lock(run: Any, db_url: str) -> No
     assert behind.json()["members"] == ["P-1"]
     caught_up = run("--json", "network", "members", "wc").json()
     assert "behind" not in caught_up and caught_up["members"] == ["P-1", "P-2"]
+
+
+def test_a_catch_up_by_another_process_during_a_read_is_not_called_inconsistent(run: Any, db_url: str) -> None:
+    """The head a read compares its read model's position with is read after the read's snapshot began.
+    Here, once the read has caught up, another process writes and catches up as the read asks for the
+    head: the read's snapshot still stands where it stood, and its answer is that snapshot's, never a
+    position "beyond the head" (exit 4)."""
+    from projections.reader import Reader
+
+    assert run("professional", "register", "P-1", "--name", "Een", "--group", "nurse").exit_code == 0
+    reading, other = Models(resolve(db_url)), Models(resolve(db_url))
+    try:
+        models = reading.models
+        catch_up, head = models.catch_up, models.head
+        caught_up: list[bool] = []
+        moved: list[int] = []
+
+        def catch_up_once(name: str | None = None) -> dict[str, Any]:
+            done = catch_up(name)
+            caught_up.append(True)
+            return done
+
+        def head_as_another_process_moves_on() -> int:
+            found = head()
+            if caught_up and not moved:
+                moved.append(run("professional", "register", "P-2", "--name", "Twee", "--group", "nurse").exit_code)
+                other.models.catch_up()
+            return found
+
+        models.catch_up, models.head = catch_up_once, head_as_another_process_moves_on  # type: ignore[method-assign]
+        answer = Reader(models, reading.ledger).balance("P-1")
+        assert moved == [0] and other.models.state()["balances"][1] == head()  # the other process moved on
+        assert answer["professional"] == "P-1" and "behind" not in answer
+    finally:
+        reading.close()
+        other.close()
