@@ -12,19 +12,22 @@ its back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, delete, func, select, update
 
-from ledger.app import Ledger
+from ledger.app import Ledger, open_ledger
 from projections.runner import ReadModels
 from projections.verify import verify
 from projections.registry import PROJECTIONS
+from storage.config import Store
 from tests.support.demo import demo_steps
 from tests.support.harness import Clock, count_events
+from tests.support.snapshots import Snapshots
 
-pytestmark = pytest.mark.slow  # every test writes the demo one command at a time first
+pytestmark = pytest.mark.slow  # every test starts from the demo written one command at a time
 
 Snapshot = dict[tuple[str, str], list[tuple[Any, ...]]]
 
@@ -57,6 +60,39 @@ def generations(models: ReadModels) -> dict[str, int]:
     return {name: generation for name, (generation, _) in models.state().items()}
 
 
+def write_and_catch_up(store: Store, clock: Clock, stepwise: bool) -> None:
+    """On a ledger and read models of their own (closed after): the demo written with a catch-up
+    after every command (`stepwise`), or written and then caught up once."""
+    app = open_ledger(store, create=True, clock=clock, os_user="tester")
+    read_models = ReadModels(app.event_log)
+    try:
+        read_models.ensure()
+        write_demo(app, clock, read_models.catch_up if stepwise else lambda: None)
+        if not stepwise:
+            read_models.catch_up()
+    finally:
+        read_models.close()
+        app.close()
+
+
+@pytest.fixture
+def ledger(store: Store, clock: Clock, db_url: str, tmp_path: Path, snapshots: Snapshots,
+           request: pytest.FixtureRequest) -> Any:
+    """A ledger on the store of `stepwise` (if the test asks for it) or of `caught_up`: written
+    and caught up by the first test of each engine (`write_and_catch_up`), a copy of that store
+    (and of its clock) for the others. The store is made before the ledger is opened on it."""
+    stepwise = "stepwise" in request.fixturenames
+
+    def build() -> None:
+        request.getfixturevalue("initialised_copy")  # a new store as `init` makes it
+        write_and_catch_up(store, clock, stepwise)
+
+    snapshots.register("equivalence-stepwise" if stepwise else "equivalence-caught-up", db_url, clock, build, tmp_path)
+    app = open_ledger(store, create=True, clock=clock, os_user="tester")
+    yield app
+    app.close()
+
+
 @pytest.fixture
 def models(ledger: Ledger) -> Any:
     read_models = ReadModels(ledger.event_log)
@@ -66,17 +102,14 @@ def models(ledger: Ledger) -> Any:
 
 
 @pytest.fixture
-def stepwise(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
-    """The demo written with a catch-up after every command."""
-    write_demo(ledger, clock, models.catch_up)
+def stepwise(models: ReadModels) -> ReadModels:
+    """The demo written with a catch-up after every command (`ledger` wrote it, or copied it)."""
     return models
 
 
 @pytest.fixture
-def caught_up(ledger: Ledger, clock: Clock, models: ReadModels) -> ReadModels:
-    """The demo written, then caught up once."""
-    write_demo(ledger, clock, lambda: None)
-    models.catch_up()
+def caught_up(models: ReadModels) -> ReadModels:
+    """The demo written, then caught up once (`ledger` wrote it, or copied it)."""
     return models
 
 

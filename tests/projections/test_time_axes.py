@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.snapshots import Snapshots
 
 ACTIVITY = "2026-06-01"  # before the clock's first day, 2026-06-15
 DAY_BEFORE_ACTIVITY = "2026-05-31"
@@ -80,9 +83,11 @@ class Register:
 
 
 @pytest.fixture
-def reg(run: Any, clock: Any) -> Register:
+def reg(run: Any, clock: Any, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Register:
+    """P-1, P-2, N and V-1 (`Register.setup`): written by the first test of each engine, a copy of
+    it (its clock too) for the others. The tests that look at the setup's own instants write it."""
     register = Register(run, clock)
-    register.setup()
+    snapshots.register("time-axes", db_url, clock, register.setup, tmp_path)
     return register
 
 
