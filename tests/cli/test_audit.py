@@ -16,12 +16,14 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from storage.config import resolve
 from tests.support.harness import Clock, count_events
+from tests.support.snapshots import Snapshots
 from tests.support.tampering import POINTS, RawStore, named_position
 
 P = "X-1"  # a professional who is also a reviewer
@@ -144,8 +146,17 @@ def as_points(text: str) -> Decimal:
 
 
 @pytest.fixture
-def scenario(run: Any, clock: Clock) -> Scenario:
-    return build(run, clock)
+def scenario(run: Any, clock: Clock, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Scenario:
+    """The scenario (`build`): written by the first test of each engine, a copy of its store, of its
+    clock and of what it wrote down for the others."""
+    s = Scenario(run, clock)
+
+    def written() -> tuple[list[dict[str, Any]], Decimal, dict[str, str]]:
+        made = build(run, clock)
+        return made.expected, made.balance, made.claims
+
+    s.expected, s.balance, s.claims = snapshots.register("cli-audit", db_url, clock, written, tmp_path)
+    return s
 
 
 def test_history_lists_every_event_concerning_p_in_recorded_order(run: Any, scenario: Scenario) -> None:

@@ -27,6 +27,7 @@ import pytest
 from projections import quick
 from storage.config import resolve
 from tests.support.harness import Clock, Result, count_events
+from tests.support.snapshots import Snapshots
 
 NAME = "Zebediah Quixotefield"
 PID = "ZQ-8841"  # an id no other text of the register holds by chance
@@ -88,8 +89,16 @@ class Register:
 
 
 @pytest.fixture
-def reg(run: Any, store: Any, clock: Clock, db_url: str) -> Register:
+def reg(run: Any, store: Any, clock: Clock, db_url: str, tmp_path: Path, snapshots: Snapshots) -> Register:
+    """The register (`write_register`): written by the first test of each engine, a copy of its
+    store (the SQLite files byte for byte) and of its clock for the others."""
     r = Register(run, store, clock, db_url, {})
+    r.claims = snapshots.register("cli-erasure", db_url, clock, lambda: write_register(r), tmp_path)
+    return r
+
+
+def write_register(r: Register) -> dict[str, str]:
+    """ZQ-8841, P-2, P-3, V-1, networks wc and ic, and their claims; the claims' ids by name."""
     r.ok("professional", "register", PID, "--name", NAME, "--group", "nurse", "--registered-on", "2024-01-01")
     for pid, name in (("P-2", "Petra Tweede"), ("P-3", "Pim Derde")):
         r.ok("professional", "register", pid, "--name", name, "--group", "nurse", "--registered-on", "2024-01-01")
@@ -129,7 +138,7 @@ def reg(run: Any, store: Any, clock: Clock, db_url: str) -> Register:
     r.ok("review", "revoke", r.claims["p3"], "--reviewer", "V-1", "--reason", "Counted twice")
     r.ok("professional", "deregister", PID, "--on", "2025-12-31")
     r.clock.tick(minutes=30)
-    return r
+    return r.claims
 
 
 # --- what is in the store's bytes --------------------------------------------------------
