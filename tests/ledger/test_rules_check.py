@@ -1,15 +1,17 @@
 """`audit verify` re-checks SPEC §1 rules 1–10 over the events alone (SPEC §5), on SQLite and PostgreSQL.
 
-Each test builds a valid register through the CLI, then changes its history the way someone
-with write access to the database could — an edited event, a forged one, events re-sealed so
-that the chain holds — and checks that `audit verify` names the broken rule, the event and the
-claim, exits 1, and says nothing of the kind about the honest register.
+Each test starts from a valid register built through the CLI (a copy of the one the first test
+built), then changes its history the way someone with write access to the database could — an
+edited event, a forged one, events re-sealed so that the chain holds — and checks that `audit
+verify` names the broken rule, the event and the claim, exits 1, and says nothing of the kind
+about the honest register.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,14 +21,21 @@ from domain.membership import Membership
 from ledger.app import open_ledger
 from ledger.rules_check import check_rules
 from tests.support.harness import Clock
+from tests.support.snapshots import Snapshots
 from tests.support.tampering import RawStore
 
 ACTIVITY = "2026-03-10"
 
 
 @pytest.fixture
-def register(run: Any, clock: Clock) -> dict[str, str]:
-    """P-1 claims a question (cap 2) in N-1, P-2 (also a reviewer) endorses it, R-1 approves it with 2 points."""
+def register(run: Any, clock: Clock, db_url: str, tmp_path: Path, snapshots: Snapshots) -> dict[str, str]:
+    """P-1 claims a question (cap 2) in N-1, P-2 (also a reviewer) endorses it, R-1 approves it with 2 points.
+    Written by the first test of each engine, a copy of its store and clock for the others."""
+    return snapshots.register("rules-check", db_url, clock, lambda: write_register(run, clock), tmp_path)
+
+
+def write_register(run: Any, clock: Clock) -> dict[str, str]:
+    """`register`'s register, written through the CLI; its claim's id."""
 
     def ok(*args: str) -> Any:
         clock.tick(seconds=1)
