@@ -35,7 +35,7 @@ class Reader:
         # Why the model may be behind, what to do about it, and the exit code that says so.
         behind: tuple[str, str, type[StorageError]] = ("another process holds it", "retry shortly", Conflict)
         try:
-            self.models.catch_up(name)
+            self.models.catch_up_to_read(name)
         except Busy:
             pass  # answer from the read model as it stands, and say how far behind it is
         except (OSError, OperationalError) as error:
