@@ -167,3 +167,30 @@ def test_the_id_filter_never_forgets_and_rarely_imagines() -> None:
     assert all(i in found for i in seen)
     imagined = sum(uuid.uuid5(uuid.NAMESPACE_URL, f"never-{n}") in found for n in range(100_000))
     assert imagined < 1_000  # under 1 %: each one costs only a look-up that finds nothing
+
+
+def test_a_trimmed_cache_drops_claims_before_the_people_and_memberships_they_touch(
+        db_url: str, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for the register's people, network and memberships but not its claims, no professional,
+    reviewer, membership or network is read back from the store: only claims (each endorsed and decided
+    later) and the requests that name them."""
+    from ledger import unit_of_work
+
+    monkeypatch.setattr(importer, "PAGE_EVENTS", 3)
+    lasting = 2 * len(MEMBERS) + 3  # the professionals, their memberships, the network (and its id guard), the reviewer
+    monkeypatch.setattr(importer, "CACHE_LIMIT", lasting + 2)
+    monkeypatch.setattr(importer, "CACHE_KEEP", lasting)
+    read_back: list[str] = []
+    get = unit_of_work.Staging.get
+
+    def counted(self: Any, aggregate_id: Any) -> Any:
+        cached = aggregate_id in self._cache
+        found = get(self, aggregate_id)
+        if found is not None and not cached:
+            read_back.append(type(found).__name__)
+        return found
+
+    monkeypatch.setattr(unit_of_work.Staging, "get", counted)
+    importer.import_lines(ledger, as_text(register()))
+    assert "Claim" in read_back and set(read_back) <= {"Claim", "Request"}, read_back
+    assert all(total != "0.00" for total in balances(ledger).values())
