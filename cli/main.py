@@ -4,6 +4,7 @@ errors become an exit code (cli/errors.py says which) and one sentence.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -17,8 +18,29 @@ from cli.context import Session, fail
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+# Each command's module: a command imports its module when it is run, not the others' (a read from the shell
+# spent 10-20 ms importing commands it did not run); `--help` and an unknown name import them all.
+COMMAND_MODULES = {
+    "audit": "cli.audit", "balance": "cli.balance", "claim": "cli.claim", "credential": "cli.credential",
+    "demo": "cli.demo", "import": "cli.import_", "init": "cli.init", "keys": "cli.keys", "migrate": "cli.migrate",
+    "network": "cli.network", "policy": "cli.policy", "professional": "cli.professional",
+    "projections": "cli.projections", "review": "cli.review", "reviewer": "cli.reviewer",
+}
+
+
 class StudyledgerGroup(click.Group):
-    """Runs click without its own error printing, so that every error is one sentence."""
+    """Runs click without its own error printing, so that every error is one sentence; loads a command's
+    module when the command is asked for (click's lazy subcommands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        for wanted in [name] if name in COMMAND_MODULES else COMMAND_MODULES:  # unknown: all, for "did you mean"
+            if wanted not in self.commands:
+                for command in importlib.import_module(COMMAND_MODULES[wanted]).COMMANDS:
+                    self.add_command(command)
+        return self.commands.get(name)
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         as_json = "--json" in (args if args is not None else sys.argv[1:])
@@ -119,20 +141,6 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
     session = Session(db=db, json=as_json, ledger_factory=factory)
     ctx.obj = session
     ctx.call_on_close(session.close)
-
-
-def _register() -> None:
-    from cli import audit, balance, claim, demo, import_, init, network, policy, professional, projections, review, reviewer
-
-    from cli import credential, keys, migrate
-
-    for module in (init, policy, professional, reviewer, network, claim, review, balance, audit, projections, import_, demo,
-                   keys, credential, migrate):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ import pytest
 
 # Modules a quick read must not load; each costs tens of milliseconds of the command's start.
 NOT_ON_A_QUICK_READ = ("sqlalchemy", "eventsourcing", "marshmallow", "psycopg_pool", "domain.base", "ledger.app",
-                       "ledger.commands", "projections.reader", "projections.runner")
+                       "ledger.commands", "projections.reader", "projections.runner",
+                       # nor the other commands' modules (cli.main.COMMAND_MODULES)
+                       "cli.audit", "cli.claim", "cli.credential", "cli.network", "cli.projections", "cli.review")
 
 # Runs the console script's entry point as `studyledger ARGS…` and writes the names of the modules
 # loaded by the time the process exits to the file named first.

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 import cli.context
+from tests.support.commands import subcommands
 from tests.support.harness import count_events
 from tests.support.snapshots import Snapshots
 
@@ -484,7 +485,7 @@ def _commands() -> list[list[str]]:
     found = []
 
     def walk(group: click.Group, path: list[str]) -> None:
-        for name, command in group.commands.items():
+        for name, command in subcommands(group):
             if isinstance(command, click.Group):
                 walk(command, path + [name])
             else:

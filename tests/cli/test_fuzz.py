@@ -56,6 +56,7 @@ from ledger.app import open_ledger
 from ledger.commands import schema_for
 from storage.config import resolve
 from projections.runner import ReadModels
+from tests.support.commands import subcommands
 from tests.support.harness import POSTGRES_URL, Clock, Result, drop_schema
 
 FUZZ_EXAMPLES = os.environ.get("STUDYLEDGER_FUZZ_EXAMPLES")
@@ -523,7 +524,7 @@ def test_the_grammar_knows_every_command():
     import click
 
     def leaves(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-        for name, command in group.commands.items():
+        for name, command in subcommands(group):
             if isinstance(command, click.Group):
                 yield from leaves(command, (*path, name))
             else:

@@ -9,6 +9,7 @@ from cli.main import cli
 from ledger.commands import AREAS, all_commands, carry_out, schema_for
 from ledger.commands.base import Command
 from ledger.importer import IMPORTABLE
+from tests.support.commands import subcommands
 
 
 def test_every_command_has_a_cli_command_at_its_path_a_schema_that_builds_it_and_a_handler():
@@ -16,7 +17,7 @@ def test_every_command_has_a_cli_command_at_its_path_a_schema_that_builds_it_and
         group: click.Command = cli
         for name in path.split():
             assert isinstance(group, click.Group), path
-            group = group.commands[name]
+            group = dict(subcommands(group))[name]
         assert schema_for(path).command is cls
         assert carry_out.dispatch(cls) is not carry_out.dispatch(Command), f"no handler for {cls.__name__}"
 
