@@ -151,11 +151,7 @@ class ReadModels:
         Every read command starts with a catch-up; on PostgreSQL the lock and horizon were most of a read's
         time (README "Figures"). An operator's `projections catch-up` still takes the lock, so that a second
         run exits 3 while one runs (SPEC §4) even when there is nothing to do."""
-        names = self._names(name)
-        if (settled := self._settled(names)) is not None:
-            return settled
-        with self.locked(names):
-            return self.catch_up_locked(names)
+        return self._settled(self._names(name)) or self.catch_up(name)
 
     def _settled(self, names: Sequence[str]) -> dict[str, Any] | None:
         """A catch-up's answer without its lock and horizon, when there is nothing to do: every read model
