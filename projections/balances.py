@@ -22,7 +22,7 @@ from domain.network import Network
 from domain.policy import Policy
 from domain.professional import Professional
 from domain.values import cycle_containing
-from projections.decode import day, instant_us, points_cents, value
+from projections.decode import DATA, instant_us, points_cents, value
 from projections.model import (
     Page,
     ReadModel,
@@ -42,11 +42,11 @@ if TYPE_CHECKING:
 
 
 def _post(page: Page, s: dict[str, Any], oid: str, position: int, amount: int) -> None:
-    page.inserts["postings"].append({
-        "position": position, "professional": s["professional_id"], "claim": oid, "network": s["network_id"],
-        "kind": s["kind"], "activity_date": day(s["activity_date"]), "recorded_us": instant_us(s["timestamp"]),
-        "cents": amount,
-    })
+    # A row as a tuple in the table's column order, its date as the stored ISO text (Page.inserts).
+    page.inserts["postings"].append((
+        position, s["professional_id"], oid, s["network_id"], s["kind"], s["activity_date"][DATA],
+        instant_us(s["timestamp"]), amount,
+    ))
 
 
 def _approved(page: Page, s: dict[str, Any], oid: str, position: int) -> None:

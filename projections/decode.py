@@ -75,11 +75,6 @@ _last_instant = ("", 0)
 _last_points = ("", 0)
 
 
-def day(item: dict[str, str]) -> date:
-    """A tagged date."""
-    return date.fromisoformat(item[DATA])
-
-
 def instant_us(item: dict[str, str]) -> int:
     """A tagged instant (an event's `timestamp`) in microseconds since the epoch. Several read models
     read the same event's, and the events of one command share it: the last one is remembered."""

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from domain.errors import UnknownNetwork
 from domain.membership import Membership
 from domain.network import Network
-from projections.decode import value
+from projections.decode import DATA, value
 from projections.model import Handler, Page, ReadModel, compare, rows, stamp
 from projections.units import micros
 
@@ -54,16 +54,17 @@ def _reopened(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
 
 def _change(joined: bool) -> Handler:
     def handle(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
-        page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
-                    on=value(s["on"]), joined=joined, recorded_us=stamp(s))
+        # A row as a tuple in the table's column order, its date as the stored ISO text (Page.inserts).
+        page.inserts["changes"].append(
+            (position, s["network_id"], s["professional_id"], s["on"][DATA], joined, stamp(s)))
 
     return handle
 
 
 def _restored(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
     for on, joined in s["changes"]:
-        page.insert("changes", position=position, network=s["network_id"], professional=s["professional_id"],
-                    on=value(on), joined=joined, recorded_us=stamp(s))
+        page.inserts["changes"].append(
+            (position, s["network_id"], s["professional_id"], on[DATA], joined, stamp(s)))
 
 
 class Memberships(ReadModel):

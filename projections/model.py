@@ -89,7 +89,9 @@ class Page:
 
     def __init__(self, tables: dict[str, Table]):
         self.tables = tables
-        self.inserts: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+        # table → its rows: dicts by column name, or (where a handler writes many) tuples in the
+        # table's column order, dates as ISO text; one kind per table (storage.readmodels.insert_many)
+        self.inserts: dict[str, list[Any]] = {name: [] for name in tables}
         self.updates: dict[str, dict[Any, dict[str, Any]]] = {}  # table → key → merged values
         self.deletes: dict[str, list[dict[str, Any]]] = {}
 
@@ -97,22 +99,75 @@ class Page:
         self.inserts[table].append(row)
         return row
 
-    def flush(self, conn: Connection) -> None:
-        for table, rows in self.deletes.items():
-            if rows:
-                conn.execute(self._delete_statement(table), rows)
+    def flush(self, conn: Connection, backlog: Backlog | None = None) -> None:
+        """Apply the page. With a `backlog` (a rebuild, whose tables are indexed only once they are
+        filled), only the inserts are applied: the updates and deletes, which find their rows by key,
+        are held in the backlog until the tables are indexed (`Backlog.apply`)."""
+        if backlog is not None:
+            backlog.take(self)
+        else:
+            for table, rows in self.deletes.items():
+                if rows:
+                    conn.execute(self._delete_statement(table), rows)
         for table, rows in self.inserts.items():
             if rows:
                 insert_many(conn, self.tables[table], rows)
-        for table, by_key in self.updates.items():
-            if by_key:
-                self._flush_updates(conn, table, list(by_key.values()))
+        if backlog is None:
+            for table, by_key in self.updates.items():
+                if by_key:
+                    self._flush_updates(conn, table, list(by_key.values()))
 
     def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
     def _delete_statement(self, table: str) -> Any:
         raise NotImplementedError
+
+
+class Backlog:
+    """A rebuild's updates and deletes of rows written by earlier pages, held until its tables are indexed.
+
+    A rebuild fills tables without their indexes and builds those at the end: sorting once is far
+    cheaper than keeping an index in order row by row, and the pages' commits then write only the
+    rows (at 1M events, a claim's random key put 1.5 GB of index pages into SQLite's write-ahead log).
+    A row written by an earlier page is found by its key, which without an index is a scan of the
+    table for every such update or delete: quadratic in the register's size once claims are
+    amended and decided days after they are submitted, as they are. So those operations wait here,
+    merged as a page merges its own (an update's values onto the earlier ones for the same key, in
+    order; a delete holds the position before which it removes rows), and are applied after the
+    tables are indexed and every insert is in: the same rows as applying them page by page. Past
+    `limit` held operations the runner indexes the tables at once, applies the backlog and goes on
+    page by page, so memory stays bounded however the events fall.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.updates: dict[str, dict[Any, dict[str, Any]]] = {}
+        self.deletes: dict[str, list[dict[str, Any]]] = {}
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        return self.size > self.limit
+
+    def take(self, page: Page) -> None:
+        for table, rows in page.deletes.items():
+            self.deletes.setdefault(table, []).extend(rows)
+            self.size += len(rows)
+        for table, by_key in page.updates.items():
+            held = self.updates.setdefault(table, {})
+            for key, values in by_key.items():
+                if key in held:
+                    held[key].update(values)
+                else:
+                    held[key] = values
+                    self.size += 1
+
+    def apply(self, conn: Connection, page: Page) -> None:
+        """Apply what is held through `page`, a new page of the read model's tables, then forget it."""
+        page.deletes, page.updates = self.deletes, self.updates
+        page.flush(conn)
+        self.updates, self.deletes, self.size = {}, {}, 0
 
 
 def stamp(state: dict[str, Any]) -> int:

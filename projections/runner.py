@@ -35,13 +35,13 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from projections.bookkeeping import Bookkeeping, Inconsistent
 from projections.decode import state_reader
 from projections.generations import Generations
-from projections.model import ReadModel
+from projections.model import Backlog, ReadModel
 from projections.registry import PROJECTIONS
 from storage.errors import Conflict
 from storage.eventlog import EventLog
@@ -49,16 +49,20 @@ from storage.locks import exclusive
 from storage.readmodels import duplicate, make_engine, page_transaction, writing
 
 PAGE_SIZE = 5000
+BACKLOG_LIMIT = 100_000  # updates and deletes a rebuild holds until its tables are indexed (about 40 MB)
 
 
 @dataclass
 class Target:
-    """One read model being advanced: into which generation's tables, from which position."""
+    """One read model being advanced: into which generation's tables, from which position.
+
+    `backlog`: a rebuild's, while its tables have no indexes yet (projections.model.Backlog)."""
 
     projection: ReadModel
     generation: int
     position: int
     tables: dict[str, Table]
+    backlog: Backlog | None = None
 
 
 class ReadModels:
@@ -200,18 +204,24 @@ class ReadModels:
                 for stale in (current - 1, current + 1):  # the generation before, and a killed rebuild's
                     if stale >= 1:
                         self.generations.drop(n, stale)
-                # Secondary indexes are built once the rows are in: sorting once is far cheaper
-                # than keeping a large index in order row by row.
+                # Indexes are built once the rows are in (projections.model.Backlog).
                 tables = self.generations.create(n, current + 1, indexes=False)
-                targets.append(Target(PROJECTIONS[n], current + 1, 0, tables))
+                targets.append(Target(PROJECTIONS[n], current + 1, 0, tables, Backlog(BACKLOG_LIMIT)))
             head = self._advance(targets, self.horizon(), progress=progress, tracked=False)
             with writing(self.engine) as conn:
                 for target in targets:
-                    self.generations.index(conn, target.tables)
+                    self._index(conn, target)
             with writing(self.engine) as conn:
                 for target in targets:
                     self.books.switch(conn, target)
         return {"head": head, "rebuilt": names}
+
+    def _index(self, conn: Connection, target: Target) -> None:
+        """Build a rebuilt generation's indexes, then apply what its backlog holds."""
+        self.generations.index(conn, target.tables)
+        if target.backlog is not None:
+            target.backlog.apply(conn, target.projection.new_page(target.tables))
+            target.backlog = None
 
     def _advance(
         self,
@@ -276,7 +286,9 @@ class ReadModels:
                     if moves:
                         self.books.advance(conn, target, last)
                     try:
-                        page.flush(conn)
+                        page.flush(conn, target.backlog)
+                        if target.backlog is not None and target.backlog.full:
+                            self._index(conn, target)  # and page by page from here on
                     except Exception as error:
                         if not (tracked and duplicate(error)):
                             raise

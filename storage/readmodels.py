@@ -94,8 +94,9 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
 _INSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
 
 
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: Connection, table: Table, rows: list[Any]) -> None:
     """The rows in one go, straight to the driver: an executemany on SQLite, COPY on PostgreSQL.
+    `rows`: dicts by column name, or tuples in the table's column order (all of one kind).
 
     SQLAlchemy's per-row parameter processing cost a quarter of a rebuild; the rows here
     are plain values already. On PostgreSQL an executemany of INSERTs cost a
@@ -115,7 +116,10 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             sql = f"INSERT INTO {columns} VALUES ({', '.join([marker] * len(names))})"
         _INSERTS[key] = (sql, names)
     sql, names = _INSERTS[key]
-    params = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
+    if type(rows[0]) is tuple:  # in column order already
+        params: list[Any] = rows
+    else:
+        params = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
     if dialect.name == "postgresql":
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             for values in params:

@@ -21,7 +21,7 @@ from domain.network import Network
 from domain.policy import Policy
 from domain.professional import Professional
 from ledger.requests import Request
-from projections.decode import DATA, day, instant_us, points_cents, value
+from projections.decode import DATA, instant_us, points_cents, value
 from projections.model import (
     Handler,
     Page,
@@ -45,13 +45,15 @@ TEXTS = ("description", "outcome", "practice_change")  # kept sealed in an encry
 REVIEWERS_DECISIONS = ("approved", "rejected", "returned", "revoked")
 
 
-# The hot handlers build their rows as dict displays appended to the page (no call per row), and
-# read tagged values directly: a date or an amount is always tagged as the transcoder writes it.
+# The hot handlers append their rows to the page directly (no call per row): a claim's as a dict (a
+# later event of the same page may change it), the others' as tuples in their table's column order
+# (Page.inserts). They read tagged values directly: a date or an amount is always tagged as the
+# transcoder writes it, a date as the ISO text the read models store.
 
 def _submitted(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
     row = page.new_claims[oid] = {
         "claim": oid, "professional": s["professional_id"], "network": s["network_id"], "kind": s["kind"],
-        "activity_date": day(s["activity_date"]), "hours": s["hours"][DATA],  # str(Decimal(text)) == text
+        "activity_date": s["activity_date"][DATA], "hours": s["hours"][DATA],  # str(Decimal(text)) == text
         "description": s["description"], "outcome": s["outcome"], "practice_change": s["practice_change"],
         "status": "submitted", "cents": None, "submitted_us": instant_us(s["timestamp"]), "position": position,
     }
@@ -59,15 +61,14 @@ def _submitted(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> N
 
 
 def _endorsed(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
-    page.inserts["endorsements"].append({"claim": oid, "by": s["by"], "statement": s["statement"],
-                                         "recorded_us": instant_us(s["timestamp"]), "position": position})
+    page.inserts["endorsements"].append((oid, s["by"], s["statement"], instant_us(s["timestamp"]), position))
 
 
 def _amended(page: ClaimPage, s: dict[str, Any], oid: str, position: int) -> None:
     changes = {k: (str(value(v)) if k == "hours" else value(v)) for k, v in s["changes"].items()}
     page.set_claim(oid, {"status": "submitted", **changes})
     if s["endorsements_cleared"]:
-        page.clear_endorsements(oid)
+        page.clear_endorsements(oid, position)
     _decision(page, s, oid, position, "amended", None, None, ",".join(sorted(changes)))
 
 
@@ -86,16 +87,15 @@ def _status(status: str, text_key: str | None = None, sign: int = 0) -> Handler:
 
 def _decision(page: Page, s: dict[str, Any], oid: str, position: int, decision: str, text: str | None,
               cents: int | None, changes: str | None) -> None:
-    page.inserts["decisions"].append({"claim": oid, "decision": decision, "by": s["actor"], "text": text,
-                                      "cents": cents, "changes": changes, "recorded_us": instant_us(s["timestamp"]),
-                                      "position": position})
+    page.inserts["decisions"].append(
+        (oid, decision, s["actor"], text, cents, changes, instant_us(s["timestamp"]), position))
 
 
 def _request(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
     """The key a claim was submitted with (other commands' keys name no claim of their own). Its first
     result, which names the claim, is sealed with the claimant's key: gone (None) once they are erased."""
     if s["command"] == "claim submit" and s["result"] is not None:
-        page.inserts["keys"].append({"claim": s["result"]["claim"].replace("-", ""), "request_id": s["request_id"]})
+        page.inserts["keys"].append((s["result"]["claim"].replace("-", ""), s["request_id"]))
 
 
 def _professional(page: Page, s: dict[str, Any], oid: str, position: int) -> None:
@@ -133,7 +133,7 @@ class Claims(ReadModel):
     def tables(self, metadata: MetaData, suffix: str) -> dict[str, Table]:
         claims = Table(
             f"rm_claims{suffix}", metadata,
-            Column("claim", String(32), primary_key=True),
+            Column("claim", String(32), nullable=False),
             Column("professional", String(64), nullable=False),
             Column("network", String(64), nullable=False),
             Column("kind", String(20), nullable=False),
@@ -147,6 +147,9 @@ class Claims(ReadModel):
             Column("submitted_us", BigInteger, nullable=False),
             Column("position", BigInteger, nullable=False),
         )
+        # The keys are unique indexes, not primary keys, so that a rebuild builds them after loading
+        # (projections.model.Backlog); they refuse a second row for a claim all the same.
+        Index(f"ux_claims{suffix}", claims.c.claim, unique=True)
         Index(f"ix_claims_status{suffix}", claims.c.status, claims.c.submitted_us)
         endorsements = Table(
             f"rm_endorsements{suffix}", metadata,
@@ -172,9 +175,10 @@ class Claims(ReadModel):
         policies = policies_table(metadata, f"rm_claim_policies{suffix}")
         keys = Table(
             f"rm_claim_keys{suffix}", metadata,
-            Column("claim", String(32), primary_key=True),
+            Column("claim", String(32), nullable=False),
             Column("request_id", Text, nullable=False),
         )
+        Index(f"ux_claim_keys{suffix}", keys.c.claim, unique=True)
         directory = Table(
             f"rm_claim_directory{suffix}", metadata,
             Column("role", String(12), primary_key=True),  # professional | network
@@ -273,15 +277,19 @@ class ClaimPage(Page):
         else:
             self.updates.setdefault("claims", {}).setdefault(claim, {"key": claim}).update(values)
 
-    def clear_endorsements(self, claim: str) -> None:
+    def clear_endorsements(self, claim: str, position: int) -> None:
+        """The claim's endorsements recorded before `position` are gone: those of this page, and
+        those of earlier pages (by their position, so that a delete held in a rebuild's backlog
+        leaves the endorsements given after it)."""
         rows = self.inserts["endorsements"]
-        rows[:] = [r for r in rows if r["claim"] != claim]
+        rows[:] = [r for r in rows if r[0] != claim]  # (claim, by, …)
         if claim not in self.new_claims:
-            self.deletes["endorsements"].append({"key": claim})
+            self.deletes["endorsements"].append({"key": claim, "before": position})
 
     def _delete_statement(self, table: str) -> Any:
         endorsements = self.tables["endorsements"]
-        return delete(endorsements).where(endorsements.c.claim == bindparam("key"))
+        return (delete(endorsements).where(endorsements.c.claim == bindparam("key"))
+                .where(endorsements.c.position < bindparam("before")))
 
     def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
         claims = self.tables["claims"]

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, event, func, select, update
 
 from ledger.app import Ledger, open_ledger
+from projections import runner
 from projections.runner import ReadModels
 from projections.verify import verify
 from projections.registry import PROJECTIONS
@@ -121,6 +122,41 @@ def test_catch_up_after_every_command_equals_one_full_rebuild(stepwise: ReadMode
     stepwise.rebuild()
     assert positions(stepwise) == before
     assert snapshot(stepwise) == step_by_step
+
+
+@pytest.mark.parametrize("limit", [runner.BACKLOG_LIMIT, 3], ids=["backlog held to the end", "backlog overflowing"])
+def test_a_rebuild_page_by_page_equals_catching_up_after_every_command(
+    stepwise: ReadModels, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Every decision and amendment falls in a later page than its claim, as in a register where claims
+    are decided days after they are submitted: the rebuild holds those updates and deletes until its
+    tables are indexed (or, past `limit`, indexes them early and goes on page by page). The endorsement
+    given after the amendment that cleared the others must survive its held delete."""
+    step_by_step = snapshot(stepwise)
+    monkeypatch.setattr(runner, "PAGE_SIZE", 1)
+    monkeypatch.setattr(runner, "BACKLOG_LIMIT", limit)
+    stepwise.rebuild()
+    assert snapshot(stepwise) == step_by_step
+
+
+def test_a_rebuild_updates_and_deletes_rows_only_once_their_table_is_indexed(
+    stepwise: ReadModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an index, each update or delete of a row from an earlier page scans its table: a rebuild
+    quadratic in the register's size. Its index must come first."""
+    monkeypatch.setattr(runner, "PAGE_SIZE", 1)
+    statements: list[str] = []
+    event.listen(stepwise.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+    stepwise.rebuild()
+    claims, endorsements = (stepwise.tables("claims", 2)[t].name for t in ("claims", "endorsements"))
+    changes = [i for i, s in enumerate(statements)
+               if s.startswith(("UPDATE", "DELETE")) and (claims in s or endorsements in s)]
+    assert any(statements[i].startswith("UPDATE") for i in changes)
+    assert any(statements[i].startswith("DELETE") for i in changes)
+    for table in (claims, endorsements):
+        indexed = min(i for i, s in enumerate(statements) if s.startswith("CREATE") and "INDEX" in s and table in s)
+        assert all(i > indexed for i in changes if table in statements[i]), table
 
 
 def test_catch_up_after_every_command_leaves_every_projection_at_the_head(stepwise: ReadModels, store: Any) -> None:
