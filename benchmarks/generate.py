@@ -5,11 +5,15 @@ claims of every kind with endorsements and decisions (approvals, rejections, ret
 amendments, withdrawals, revocations). The same seed and size give the same lines.
 
     python -m benchmarks.generate --events 100000 --seed 7 > register.jsonl
+
+By default a claim's endorsements and decisions follow it at once; `--later` spreads them over
+the claims after it, as a register decides days later.
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import random
 import sys
@@ -99,12 +103,44 @@ def lines(events: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         # else: left waiting in the review queue
 
 
+def later(events: int, seed: int = 7, spread: int = 500) -> Iterator[dict[str, Any]]:
+    """`lines`, with each claim's endorsements, decisions and amendments coming after up to `spread`
+    other claims each, one after the other (a register decides days after a claim is submitted),
+    and half the amendments moving the activity date back a day, which clears the endorsements
+    (SPEC rule 3) and so is followed by a new one."""
+    rng = random.Random(seed + 1)
+    held: list[tuple[int, int, dict[str, Any]]] = []  # (due after this many claims, order, line)
+    claims = order = due = 0
+    endorser = submitted_on = ""
+    for line in lines(events, seed):
+        command = line["command"]
+        if "claim" not in line:  # anything but a claim's follow-up: the held ones that are due first
+            if command == "claim submit":
+                claims += 1
+                due, submitted_on = claims, line["on"]
+                while held and held[0][0] <= claims:
+                    yield heapq.heappop(held)[2]
+            yield line
+            continue
+        if command == "claim endorse":
+            endorser = line["by"]
+        due += rng.randrange(1, spread)
+        if command == "claim amend" and rng.random() < 0.5:
+            moved = date.fromisoformat(submitted_on) - timedelta(days=1)
+            heapq.heappush(held, (due, order := order + 1, {**line, "on": str(moved)}))
+            line = {"command": "claim endorse", "claim": line["claim"], "by": endorser, "statement": "Seen again."}
+        heapq.heappush(held, (due, order := order + 1, line))
+    while held:
+        yield heapq.heappop(held)[2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--later", action="store_true", help="claims decided later (see `later`)")
     args = parser.parse_args()
-    for line in lines(args.events, args.seed):
+    for line in (later if args.later else lines)(args.events, args.seed):
         sys.stdout.write(json.dumps(line) + "\n")
 
 

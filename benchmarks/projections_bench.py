@@ -9,6 +9,7 @@ fresh child process each (so peak RSS is the step's own):
 
     python -m benchmarks.projections_bench --events 100000 1000000
     python -m benchmarks.projections_bench --events 100000 --db postgresql://postgres@127.0.0.1:5432/test?schema=bench
+    python -m benchmarks.projections_bench --events 100000 --later   # claims decided days after, as in a register
 
 Bars: import ≥ 20,000 events/s; rebuild ≤ 2× the floor; 10× the events ≤ 12× the rebuild time; queries < 20 ms;
 peak RSS < 500 MB at 1M.
@@ -29,7 +30,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from benchmarks.generate import TODAY, lines
+from benchmarks.generate import TODAY, later, lines
 
 
 def register_key() -> None:
@@ -46,7 +47,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(db: str, events: int, seed: int) -> dict:
+def build(db: str, events: int, seed: int, decided_later: bool = False) -> dict:
     from ledger.app import open_ledger
     from ledger.importer import import_lines
     from storage.config import resolve
@@ -55,7 +56,8 @@ def build(db: str, events: int, seed: int) -> dict:
     ledger = open_ledger(resolve(db), create=True)
     ReadModels(ledger.event_log).ensure()
     started, cpu = time.perf_counter(), time.process_time()
-    done = import_lines(ledger, (json.dumps(line) for line in lines(events, seed)))  # one import
+    source = later if decided_later else lines
+    done = import_lines(ledger, (json.dumps(line) for line in source(events, seed)))  # one import
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     ledger.close()
     return {"events": done["events"], "commands": done["commands"], "import_s": elapsed, "import_cpu_s": cpu,
@@ -190,12 +192,14 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="floor and rebuild runs per size (medians are compared)")
     parser.add_argument("--db", help="a PostgreSQL URL (with ?schema=…) instead of a new SQLite file per size")
+    parser.add_argument("--later", action="store_true",
+                        help="claims decided later, as in a register (benchmarks.generate.later), not at once")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
         steps = {
-            "build": lambda: build(args.target, args.events[0], args.seed),
+            "build": lambda: build(args.target, args.events[0], args.seed, args.later),
             "floor": lambda: floor(args.target),
             "rebuild": lambda: rebuild(args.target),
             "queries": lambda: queries(args.target, args.samples, args.seed),
@@ -211,7 +215,7 @@ def main() -> None:
             if args.db:
                 _reset_schema(args.db)
             common = ["--target", db, "--events", str(size), "--seed", str(args.seed)]
-            built = child("build", *common)
+            built = child("build", *common, *(["--later"] if args.later else []))
             # Floor and rebuild alternately, `--repeat` times each, medians compared: the machine is shared.
             floors, rebuilds = [], []
             for _ in range(args.repeat):
@@ -227,7 +231,8 @@ def main() -> None:
             rebuild_times[size] = rebuilt["rebuild_s"]
             ratio = rebuilt["rebuild_s"] / floor_["floor_s"]
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"{size:>9,} requested, {built['events']:,} events stored ({'PostgreSQL' if args.db else 'SQLite'}); "
+            print(f"{size:>9,} requested, {built['events']:,} events stored ({'PostgreSQL' if args.db else 'SQLite'}"
+                  f"{', claims decided later' if args.later else ''}); "
                   f"load average {load}; floor and rebuild: medians of {args.repeat}, run alternately")
             print(f"  import   {built['import_s']:8.2f} s  {built['import_eps']:10,.0f} events/s   (bar ≥ 20,000: "
                   f"{'met' if built['import_eps'] >= 20_000 else 'NOT met'}), {built['import_cps']:,.0f} commands/s; "

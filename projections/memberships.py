@@ -21,7 +21,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     select,
     update,
 )
@@ -32,6 +31,7 @@ from domain.network import Network
 from projections.decode import DATA, value
 from projections.model import Handler, Page, ReadModel, compare, rows, stamp
 from projections.units import micros
+from storage.readmodels import update_many
 
 if TYPE_CHECKING:
     from projections.erasure import Erasure
@@ -132,10 +132,7 @@ class Memberships(ReadModel):
 
 class NetworkPage(Page):
     def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-        networks = self.tables["networks"]
-        statement = update(networks).where(networks.c.network == bindparam("key")).values(
-            closed_on=bindparam("closed_on", type_=Date()))
-        conn.execute(statement, rows)
+        update_many(conn, self.tables["networks"], "network", ("closed_on",), [(r["closed_on"], r["key"]) for r in rows])
 
 
 # --- queries ---------------------------------------------------------------------------

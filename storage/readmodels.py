@@ -8,7 +8,7 @@ engine-specific or raw SQL about writing and reading them is here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
@@ -126,6 +126,25 @@ def insert_many(conn: Connection, table: Table, rows: list[Any]) -> None:
                 copy.write_row(values)
         return
     conn.exec_driver_sql(sql, params)
+
+
+def update_many(conn: Connection, table: Table, key: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                keep_nulls: bool = False) -> None:
+    """`UPDATE table SET columns … WHERE key = …` for each row (its values in `columns` order, then its
+    key), in one executemany straight to the driver, as `insert_many` inserts (SQLAlchemy's per-row
+    parameter processing cost an update 16 µs). `keep_nulls`: a NULL leaves its column as it is."""
+    dialect = conn.dialect
+    cache = (dialect.name, table.name, key, tuple(columns), keep_nulls)
+    if cache not in _UPDATES:
+        quote = dialect.identifier_preparer.quote
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        sets = ", ".join(f"{quote(c)} = COALESCE({marker}, {quote(c)})" if keep_nulls else f"{quote(c)} = {marker}"
+                         for c in columns)
+        _UPDATES[cache] = f"UPDATE {dialect.identifier_preparer.format_table(table)} SET {sets} WHERE {quote(key)} = {marker}"
+    conn.exec_driver_sql(_UPDATES[cache], rows)
+
+
+_UPDATES: dict[tuple[Any, ...], str] = {}
 
 
 def duplicate(error: BaseException) -> bool:

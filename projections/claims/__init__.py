@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Column, Connection, Date, Index, MetaData, String, Table, Text, bindparam, delete
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from domain.claim import Claim
-from domain.errors import UnknownClaim
 from domain.network import Network
 from domain.policy import Policy
 from domain.professional import Professional
@@ -33,6 +32,7 @@ from projections.model import (
     rows,
 )
 from projections.units import cents, micros
+from storage.readmodels import update_many
 
 if TYPE_CHECKING:
     from projections.erasure import Erasure
@@ -292,12 +292,10 @@ class ClaimPage(Page):
                 .where(endorsements.c.position < bindparam("before")))
 
     def _flush_updates(self, conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-        claims = self.tables["claims"]
         # One statement shape for all rows: every settable column, NULL meaning "keep as is"
         # (no handler sets one of them to NULL; an erased claimant's amended texts come as None,
         # and what they keep is theirs too: NULL since the erasure).
         settable = ("status", "cents", *CLAIM_FIELDS)
-        values = {c: func.coalesce(bindparam(f"v_{c}", type_=claims.c[c].type), claims.c[c]) for c in settable}
-        statement = update(claims).where(claims.c.claim == bindparam("key")).values(**values)
-        conn.execute(statement, [{"key": r["key"], **{f"v_{c}": r.get(c) for c in settable}} for r in rows])
+        update_many(conn, self.tables["claims"], "claim", settable,
+                    [(*(r.get(c) for c in settable), r["key"]) for r in rows], keep_nulls=True)
 
