@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, delete, event, func, select, update
+from sqlalchemy import Table, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ledger.app import Ledger, open_ledger
 from projections import runner
@@ -24,6 +25,7 @@ from projections.runner import ReadModels
 from projections.verify import verify
 from projections.registry import PROJECTIONS
 from storage.config import Store
+from storage.readmodels import duplicate
 from tests.support.demo import demo_steps
 from tests.support.harness import Clock, count_events
 from tests.support.snapshots import Snapshots
@@ -157,6 +159,22 @@ def test_a_rebuild_updates_and_deletes_rows_only_once_their_table_is_indexed(
     for table in (claims, endorsements):
         indexed = min(i for i, s in enumerate(statements) if s.startswith("CREATE") and "INDEX" in s and table in s)
         assert all(i > indexed for i in changes if table in statements[i]), table
+
+
+@pytest.mark.parametrize("rebuilt", [False, True], ids=["caught up", "rebuilt"])
+@pytest.mark.parametrize("table", ["claims", "keys"])
+def test_a_second_row_for_a_claim_is_refused(caught_up: ReadModels, rebuilt: bool, table: str) -> None:
+    """The claims and their request keys are keyed by unique indexes (built after loading in a rebuild):
+    a catch-up that would write a claim's row twice is refused as a collision (storage.readmodels.duplicate)."""
+    if rebuilt:
+        caught_up.rebuild()
+    t = caught_up.tables("claims", generations(caught_up)["claims"])[table]
+    with caught_up.engine.connect() as conn:
+        row = conn.execute(select(t).limit(1)).first()
+    assert row is not None
+    with pytest.raises(IntegrityError) as refused, caught_up.engine.begin() as conn:
+        conn.execute(insert(t).values(**row._mapping))
+    assert duplicate(refused.value)
 
 
 def test_catch_up_after_every_command_leaves_every_projection_at_the_head(stepwise: ReadModels, store: Any) -> None:
