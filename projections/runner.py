@@ -15,17 +15,14 @@ Only one catch-up or rebuild of a read model runs at a time: a lock (`storage.lo
 second invocation fails to take at once.
 
 Kept our own, not the library's `ProjectionRunner`, `Projection` and tracking recorders
-(eventsourcing 9.5), because they cost the rebuild bar (SPEC §7: ≤ 2× the floor). The library
-hands a projection decoded domain events, one per call, with a tracking write each. Measured
-on one 20,000-event SQLite store, same run (medians of 3): reading `select_notifications` pages,
-decoding every event with the mapper and dispatching it with `singledispatch` — writing no row
-at all — took 3.4× the floor; this runner's whole rebuild, rows written, 2.05×. (NOTES:
-a transaction per event ran at 2,400 events/s.) So pages are read as raw rows
-(`storage.eventlog.EventLog.page`), states decoded by `projections.decode`, dispatched by
-topic to each read model's handlers, and written with their positions a page per transaction
-(`projections.bookkeeping`: the library's tracking idea, in our tables). `ProjectionRunner`
-also needs `subscribe()`, which the library's SQLite recorder does not implement:
-`projections.worker` polls there and LISTENs on PostgreSQL.
+(eventsourcing 9.5), because they cost the rebuild bar (SPEC §7: ≤ 2× the floor): they hand a
+projection decoded domain events, one per call, with a tracking write each. On one 20,000-event
+SQLite store, reading `select_notifications` pages, decoding every event with the mapper and
+dispatching it with `singledispatch`, writing no row, took 3.4× the floor; this runner's whole
+rebuild 2.05×. So pages are read as raw rows (`EventLog.page`), decoded by `projections.decode`,
+dispatched by topic to each read model's handlers and written with their positions a page per
+transaction (`projections.bookkeeping`: the library's tracking idea, in our tables). The library's
+SQLite recorder has no `subscribe()`: `projections.worker` polls there and LISTENs on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -54,15 +51,13 @@ BACKLOG_LIMIT = 100_000  # updates and deletes a rebuild holds until its tables 
 
 @dataclass
 class Target:
-    """One read model being advanced: into which generation's tables, from which position.
-
-    `backlog`: a rebuild's, while its tables have no indexes yet (projections.model.Backlog)."""
+    """One read model being advanced: into which generation's tables, from which position."""
 
     projection: ReadModel
     generation: int
     position: int
     tables: dict[str, Table]
-    backlog: Backlog | None = None
+    backlog: Backlog | None = None  # a rebuild's: its tables get their indexes once filled (model.Backlog)
 
 
 class ReadModels:
@@ -204,7 +199,6 @@ class ReadModels:
                 for stale in (current - 1, current + 1):  # the generation before, and a killed rebuild's
                     if stale >= 1:
                         self.generations.drop(n, stale)
-                # Indexes are built once the rows are in (projections.model.Backlog).
                 tables = self.generations.create(n, current + 1, indexes=False)
                 targets.append(Target(PROJECTIONS[n], current + 1, 0, tables, Backlog(BACKLOG_LIMIT)))
             head = self._advance(targets, self.horizon(), progress=progress, tracked=False)
@@ -233,10 +227,8 @@ class ReadModels:
     ) -> int:
         """Apply events after each target's position up to `stop`, a page per transaction; return the position reached.
 
-        `stopped()` is asked after each page: a worker told to stop ends between two pages.
-
-        `tracked`: write each page's position to rm_state (catch-up); a rebuild keeps its
-        position in memory and writes it when it switches generations.
+        `stopped()` is asked after each page: a worker told to stop ends between two pages. `tracked`: write
+        each page's position to rm_state (catch-up); a rebuild keeps it in memory until it switches generations.
         """
         start = min((t.position for t in targets), default=stop)
         topics = sorted({topic for t in targets for topic in t.projection.topics})

@@ -278,9 +278,8 @@ class ClaimPage(Page):
             self.updates.setdefault("claims", {}).setdefault(claim, {"key": claim}).update(values)
 
     def clear_endorsements(self, claim: str, position: int) -> None:
-        """The claim's endorsements recorded before `position` are gone: those of this page, and
-        those of earlier pages (by their position, so that a delete held in a rebuild's backlog
-        leaves the endorsements given after it)."""
+        """The claim's endorsements recorded before `position` are gone: this page's, and earlier pages'
+        by their position (a delete held in a rebuild's backlog leaves the endorsements given after it)."""
         rows = self.inserts["endorsements"]
         rows[:] = [r for r in rows if r[0] != claim]  # (claim, by, …)
         if claim not in self.new_claims:
