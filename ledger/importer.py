@@ -27,6 +27,7 @@ from ledger.commands import Command, all_commands, schema_for
 from ledger.errors import InvalidInput
 from ledger.fields import describe
 from ledger.requests import Request
+from storage.bulk import fewer_collections
 
 # The commands an import line may carry, by path.
 IMPORTABLE = sorted(path for path, cls in all_commands().items() if cls.importable)
@@ -65,7 +66,7 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
     """Apply every line, or none. Returns counts of commands and events."""
     empty = not ledger.recorder.max_notification_id()
     commands = events = 0
-    with (ledger.event_log.import_transaction() as transaction,
+    with (fewer_collections(), ledger.event_log.import_transaction() as transaction,
           ledger.unit_of_work.importing(transaction, into_empty_store=empty) as staging,
           ledger.people.indexed() if ledger.people is not None else nullcontext()):
         for number, line in enumerate(lines, start=1):

@@ -7,9 +7,8 @@ an event twice or skips one.
 A rebuild replays from the first event into the tables of the next generation
 (`projections.generations`) and then switches `rm_state` to it in one transaction, so readers
 see the old or the new complete read model. The generation before the current one is kept
-until the next rebuild (a reader that looked up the old generation just before the switch can
-still finish), then dropped. A killed rebuild leaves the current generation untouched; the
-next rebuild drops what it left and starts again.
+until the next rebuild (a reader that looked it up just before the switch can still finish),
+then dropped. A killed rebuild leaves the current generation untouched; the next drops its rest.
 
 Only one catch-up or rebuild of a read model runs at a time: a lock (`storage.locks`) that a
 second invocation fails to take at once.
@@ -40,6 +39,7 @@ from projections.decode import state_reader
 from projections.generations import Generations
 from projections.model import Backlog, ReadModel
 from projections.registry import PROJECTIONS
+from storage.bulk import fewer_collections
 from storage.errors import Conflict
 from storage.eventlog import EventLog
 from storage.locks import exclusive
@@ -189,7 +189,7 @@ class ReadModels:
     def rebuild(self, name: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Replay every event into fresh tables, then switch readers over in one transaction."""
         names = self._names(name)
-        with self.locked(names):
+        with self.locked(names), fewer_collections():
             self.ensure()
             state = self.state()
             targets = []
