@@ -14,7 +14,15 @@ from ledger.app import Ledger
 from ledger.errors import InvalidInput
 from projections.runner import ReadModels
 from storage import bulk
-from tests.ledger.test_import_pages import as_text, register
+
+
+LINES = [json.dumps(line) for line in (
+    {"command": "reviewer appoint", "id": "REV-1", "name": "Reviewer", "on": "2024-01-01"},
+    {"command": "network register", "id": "wound-care", "name": "Wondzorg", "theme": ["wound-care"],
+     "group": ["nurse"], "founded_on": "2021-09-01"},
+    {"command": "professional register", "id": "R-1", "name": "N.", "group": "nurse", "registered_on": "2024-01-01"},
+    {"command": "network join", "network": "wound-care", "professional": "R-1", "on": "2025-01-01"},
+)]
 
 
 @pytest.fixture
@@ -56,7 +64,7 @@ def seen_while(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[t
 def test_an_import_runs_inside_it_and_a_failed_one_restores_the_thresholds(
         ledger: Ledger, thresholds: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = seen_while(monkeypatch, ledger, "handle")
-    importer.import_lines(ledger, as_text(register()))
+    importer.import_lines(ledger, LINES)
     assert seen and set(seen) == {(bulk.YOUNGEST, 10, 10)}
     assert gc.get_threshold() == thresholds
     with pytest.raises(InvalidInput):
@@ -65,7 +73,7 @@ def test_an_import_runs_inside_it_and_a_failed_one_restores_the_thresholds(
 
 
 def test_a_rebuild_runs_inside_it(ledger: Ledger, thresholds: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    importer.import_lines(ledger, as_text(register()))
+    importer.import_lines(ledger, LINES)
     models = ReadModels(ledger.event_log)
     seen = seen_while(monkeypatch, models, "_advance")
     models.rebuild()
