@@ -1,13 +1,13 @@
 """Bulk work (an import, a rebuild): the cyclic garbage collector run less often.
 
-CPython's collector runs its youngest generation every 700 allocations of container objects,
-and every tenth of those runs the middle one, so a full collection came once every few
-hundred thousand objects an import or rebuild made. An import keeps up to 100,000 aggregates
-in memory (ledger.unit_of_work), a rebuild its pages and backlog: each full collection walked
-them all, 16 times in a 600,000-event import, 10% of its time. Inside `fewer_collections` the
-youngest generation runs every 50,000 allocations instead: cycles are still collected (reference
-counting frees everything else at once, as always), the peak memory measured the same.
-"""
+CPython collects its youngest generation every 700 allocations of container objects, the middle
+one every tenth of those, and everything every tenth of those again, once the objects that
+survived since the last full collection are a quarter of what it walks. An import keeps up to
+100,000 aggregates in memory (ledger.unit_of_work), a rebuild its pages and backlog: each full
+collection walked them all, 16 times in a 600,000-event import, 10% of its time. Inside
+`fewer_collections` the youngest generation is collected every 50,000 allocations instead:
+cycles are still collected (reference counting frees everything else at once, as always), and
+the peak memory measured the same."""
 
 from __future__ import annotations
 
