@@ -43,6 +43,13 @@ class Generations:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
 
+    @staticmethod
+    def unindex(conn: Connection, tables: dict[str, Table]) -> None:
+        """Drop the secondary indexes again: a rebuild whose backlog overflowed goes on loading without them."""
+        for table in tables.values():
+            for index in table.indexes:
+                index.drop(conn, checkfirst=True)
+
     def drop(self, name: str, generation: int) -> None:
         tables = self.tables(name, generation)
         metadata = next(iter(tables.values())).metadata

@@ -215,7 +215,6 @@ class ReadModels:
         self.generations.index(conn, target.tables)
         if target.backlog is not None:
             target.backlog.apply(conn, target.projection.new_page(target.tables))
-            target.backlog = None
 
     def _advance(
         self,
@@ -280,7 +279,8 @@ class ReadModels:
                     try:
                         page.flush(conn, target.backlog)
                         if target.backlog is not None and target.backlog.full:
-                            self._index(conn, target)  # and page by page from here on
+                            self._index(conn, target)  # then on without the indexes, holding anew
+                            self.generations.unindex(conn, target.tables)
                     except Exception as error:
                         if not (tracked and duplicate(error)):
                             raise

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, delete, event, func, insert, select, update
+from sqlalchemy import Table, delete, event, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.app import Ledger, open_ledger
-from projections import runner
+from projections import model, runner
 from projections.runner import ReadModels
 from projections.verify import verify
 from projections.registry import PROJECTIONS
@@ -159,6 +159,41 @@ def test_a_rebuild_updates_and_deletes_rows_only_once_their_table_is_indexed(
     for table in (claims, endorsements):
         indexed = min(i for i, s in enumerate(statements) if s.startswith("CREATE") and "INDEX" in s and table in s)
         assert all(i > indexed for i in changes if table in statements[i]), table
+
+
+def test_a_rebuild_whose_backlog_overflows_goes_on_loading_without_indexes(
+    stepwise: ReadModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its limit the backlog is applied on indexed tables, whose indexes are then dropped again:
+    the pages after it write only rows (kept indexed row by row, a register whose claims are decided
+    late rebuilt in 3× the floor), every update or delete still finds an index, and the generation
+    ends indexed."""
+    monkeypatch.setattr(runner, "PAGE_SIZE", 1)
+    monkeypatch.setattr(runner, "BACKLOG_LIMIT", 3)
+    statements: list[str] = []
+    event.listen(stepwise.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+    loads = model.insert_many  # COPY on PostgreSQL, which the event above does not see
+
+    def load(conn: Any, table: Table, rows: list[Any]) -> None:
+        statements.append(f"LOAD {table.name}")
+        loads(conn, table, rows)
+
+    monkeypatch.setattr(model, "insert_many", load)
+    stepwise.rebuild()
+    claims = stepwise.tables("claims", 2)["claims"].name
+    index = "ux_claims_g2"
+    made = [i for i, s in enumerate(statements) if s.startswith("CREATE UNIQUE INDEX") and index in s]
+    dropped = [i for i, s in enumerate(statements) if s.startswith("DROP INDEX") and index in s]
+    assert len(made) >= 3 and len(dropped) == len(made) - 1, (made, dropped)  # overflowed more than once
+    assert all(m < d < n for m, d, n in zip(made, dropped, made[1:]))
+    inserts = [i for i, s in enumerate(statements) if s == f"LOAD {claims}"]
+    assert any(dropped[0] < i < made[1] for i in inserts), "no claim loaded between two overflows"
+    for i, s in enumerate(statements):
+        if s.startswith(("UPDATE", "DELETE")) and claims in s:
+            assert max((m for m in made if m < i), default=-1) > max((d for d in dropped if d < i), default=-1), s
+    with stepwise.engine.connect() as conn:
+        assert index in {ix["name"] for ix in inspect(conn).get_indexes(claims)}
 
 
 @pytest.mark.parametrize("rebuilt", [False, True], ids=["caught up", "rebuilt"])
