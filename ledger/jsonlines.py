@@ -25,7 +25,9 @@ def loads(line: str) -> Any:
     # that might be too deep is walked character by character.
     if line.count("[") + line.count("{") > MAX_DEPTH:
         _check_depth(line)
-    return json.loads(line, parse_float=Decimal, object_pairs_hook=_unique)
+    if line.startswith("\ufeff"):  # as json.loads refuses it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+    return _DECODER.decode(line)
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -37,6 +39,11 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise NotStrictJSON(f"the key {json.dumps(key, ensure_ascii=False)} is given twice")
             seen.add(key)
     return found
+
+
+# One decoder for every line: json.loads with these options builds a new one (and its scanner) per
+# call, half of the decoding time of an import line (3.9 against 1.8 µs a line).
+_DECODER = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_unique)
 
 
 def _check_depth(line: str) -> None:
