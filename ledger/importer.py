@@ -14,7 +14,7 @@ PostgreSQL from its first page): other writers wait up to their 5 s timeout, the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from typing import Any
 
 from marshmallow import ValidationError
@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from domain.claim import Claim
 from domain.errors import DomainError
 from ledger import jsonlines
+from ledger.ahead import parsed
 from ledger.app import Ledger
 from ledger.commands import Command, all_commands, schema_for
 from ledger.errors import InvalidInput
@@ -63,16 +64,15 @@ DROP_FIRST = (Claim, Request)
 
 
 def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
-    """Apply every line, or none. Returns counts of commands and events."""
+    """Apply every line, or none. Returns counts of commands and events. A long import's lines are
+    parsed ahead in a second process (ledger.ahead)."""
     empty = not ledger.recorder.max_notification_id()
     commands = events = 0
-    with (fewer_collections(), ledger.event_log.import_transaction() as transaction,
+    with (closing(parsed(lines, parse_line)) as given, fewer_collections(),
+          ledger.event_log.import_transaction() as transaction,
           ledger.unit_of_work.importing(transaction, into_empty_store=empty) as staging,
           ledger.people.indexed() if ledger.people is not None else nullcontext()):
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            command = parse_line(number, line)
+        for number, command in given:
             try:
                 ledger.handle(command)
             except DomainError as error:

@@ -1,0 +1,153 @@
+"""A long import's lines parsed ahead, in a second process, while this one applies them.
+
+Parsing a line (JSON, then the command's marshmallow schema) is a fifth of an import's time,
+and needs nothing of the store: a second process can do it for the lines after the ones being
+applied. So after its first `AHEAD_AFTER` lines an import starts a parser process, parses the
+next `MEANWHILE` lines itself while that process starts, and sends it the rest, `CHUNK` lines at a
+time; it applies the commands that come back, in order. Nothing else
+changes: every line still goes through its schema and every command through the rules, in this
+process, in one transaction; the first bad line still stops the import after the lines before it
+were applied, with the same message; and the parser never sees the store, its settings or its key. A small
+import never starts the process.
+
+The parser is `python -m ledger.ahead`, a new interpreter (not a fork of one holding a store's
+connections, nor multiprocessing's `spawn`, which would run the caller's main module again),
+speaking pickle over its stdin and stdout. A thread feeds it, so that neither side blocks on a
+full pipe while the other waits; at most `AHEAD` chunks are in flight. If it dies, the import
+fails and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from ledger.errors import InvalidInput
+
+AHEAD_AFTER = 5_000   # lines parsed here before the parser process is started
+MEANWHILE = 5_000     # and the lines after them, parsed here while it starts (about 0.3 s)
+CHUNK = 1_000         # lines per message
+AHEAD = 3             # chunks in flight
+
+Numbered = list[tuple[int, str]]
+# A chunk's answer: its commands by line number; InvalidInput's message for its first bad line (the
+# answer stops there); what went wrong if parsing failed otherwise.
+Answer = tuple[list[tuple[int, Any]], str | None, str | None]
+
+
+def parsed(lines: Iterable[str], parse: Callable[[int, str], Any]) -> Iterator[tuple[int, Any]]:
+    """(line number, command) for every line that is not blank, in order; `parse`'s InvalidInput for
+    the first bad line, raised when every line before it has been taken."""
+    numbered = enumerate(lines, start=1)
+    yield from _here(islice(numbered, AHEAD_AFTER), parse)
+    meanwhile = list(islice(numbered, MEANWHILE))
+    chunks = iter(lambda: list(islice(numbered, CHUNK)), [])
+    first = next(chunks, None)
+    if first is None:
+        yield from _here(meanwhile, parse)
+    else:
+        yield from _ahead(first, chunks, _here(meanwhile, parse))
+
+
+def _here(numbered: Iterable[tuple[int, str]], parse: Callable[[int, str], Any]) -> Iterator[tuple[int, Any]]:
+    for number, line in numbered:
+        if line.strip():
+            yield number, parse(number, line)
+
+
+def _ahead(first: Numbered, chunks: Iterator[Numbered], meanwhile: Iterator[tuple[int, Any]]
+           ) -> Iterator[tuple[int, Any]]:
+    """The commands of `meanwhile`, parsed here while the parser starts, then those of the chunks."""
+    # No store settings, key or password in its environment; `ledger` from where this process has it;
+    # -P: nothing from the current folder (a `ledger/` there must not stand in for ours).
+    home = str(Path(__file__).resolve().parent.parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDYLEDGER_", "PG"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
+    parser = subprocess.Popen([sys.executable, "-P", "-m", "ledger.ahead"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    assert parser.stdin is not None and parser.stdout is not None
+    outgoing: queue.SimpleQueue[Numbered | None] = queue.SimpleQueue()
+    feeder = threading.Thread(target=_feed, args=(outgoing, parser.stdin), name="import-parser-feed", daemon=True)
+    feeder.start()
+    try:
+        outgoing.put(first)
+        in_flight, more = 1, True
+        yield from meanwhile
+        while in_flight:
+            while more and in_flight < AHEAD:
+                chunk = next(chunks, None)
+                more = chunk is not None
+                if more:
+                    outgoing.put(chunk)
+                    in_flight += 1
+            commands, refused = _take(parser)
+            in_flight -= 1
+            yield from commands
+            if refused is not None:
+                raise InvalidInput(refused)
+    finally:  # it holds nothing: done, failed or abandoned, it is stopped alike
+        outgoing.put(None)
+        parser.kill()
+        parser.wait()
+        feeder.join()
+        parser.stdout.close()
+
+
+def _feed(outgoing: queue.SimpleQueue[Numbered | None], pipe: IO[bytes]) -> None:
+    try:
+        while (chunk := outgoing.get()) is not None:
+            pickle.dump(chunk, pipe, pickle.HIGHEST_PROTOCOL)
+            pipe.flush()
+    except OSError:  # the parser is gone: the importer learns it from its answers
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+def _take(parser: subprocess.Popen[bytes]) -> tuple[list[tuple[int, Any]], str | None]:
+    """The parser's next answer; a RuntimeError (exit 4, nothing written) if it has died."""
+    assert parser.stdout is not None
+    try:
+        commands, refused, crashed = pickle.load(parser.stdout)
+    except (EOFError, pickle.UnpicklingError):
+        raise RuntimeError(f"the import's parser process ended (exit code {parser.wait()})") from None
+    if crashed is not None:
+        raise RuntimeError(f"the import's parser process failed: {crashed}")
+    return commands, refused
+
+
+def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
+    """The parser process: parse each chunk of numbered lines until its input ends."""
+    from ledger.importer import parse_line
+
+    while True:
+        try:
+            chunk: Numbered = pickle.load(incoming)
+        except EOFError:
+            return
+        answer: Answer = ([], None, None)
+        try:
+            for number, line in chunk:
+                if line.strip():
+                    answer[0].append((number, parse_line(number, line)))
+        except InvalidInput as error:
+            answer = (answer[0], str(error), None)
+        except Exception as error:  # noqa: BLE001 - reported to the importer, which fails with it
+            answer = (answer[0], None, f"{type(error).__name__}: {error}")
+        pickle.dump(answer, outgoing, pickle.HIGHEST_PROTOCOL)
+        outgoing.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
