@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,10 +51,11 @@ def parsed(lines: Iterable[str], parse: Callable[[int, str], Any]) -> Iterator[t
     meanwhile = list(islice(numbered, MEANWHILE))
     chunks = iter(lambda: list(islice(numbered, CHUNK)), [])
     first = next(chunks, None)
-    if first is None:
-        yield from _here(meanwhile, parse)
+    parser = _start() if first is not None else None
+    if parser is None:  # a short import, or no second process to be had: every line is parsed here
+        yield from _here(chain(meanwhile, first or (), chain.from_iterable(chunks)), parse)
     else:
-        yield from _ahead(first, chunks, _here(meanwhile, parse))
+        yield from _ahead(parser, first, chunks, _here(meanwhile, parse))
 
 
 def _here(numbered: Iterable[tuple[int, str]], parse: Callable[[int, str], Any]) -> Iterator[tuple[int, Any]]:
@@ -63,16 +64,23 @@ def _here(numbered: Iterable[tuple[int, str]], parse: Callable[[int, str], Any])
             yield number, parse(number, line)
 
 
-def _ahead(first: Numbered, chunks: Iterator[Numbered], meanwhile: Iterator[tuple[int, Any]]
-           ) -> Iterator[tuple[int, Any]]:
-    """The commands of `meanwhile`, parsed here while the parser starts, then those of the chunks."""
+def _start() -> subprocess.Popen[bytes] | None:
+    """The parser process, or None if the system will not start one."""
     # No store settings, key or password in its environment; `ledger` from where this process has it;
     # -P: nothing from the current folder (a `ledger/` there must not stand in for ours).
     home = str(Path(__file__).resolve().parent.parent)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDYLEDGER_", "PG"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
-    parser = subprocess.Popen([sys.executable, "-P", "-m", "ledger.ahead"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    try:
+        return subprocess.Popen([sys.executable, "-P", "-m", "ledger.ahead"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    except OSError:
+        return None
+
+
+def _ahead(parser: subprocess.Popen[bytes], first: Numbered, chunks: Iterator[Numbered],
+           meanwhile: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """The commands of `meanwhile`, parsed here while the parser starts, then those of the chunks."""
     assert parser.stdin is not None and parser.stdout is not None
     outgoing: queue.SimpleQueue[Numbered | None] = queue.SimpleQueue()
     feeder = threading.Thread(target=_feed, args=(outgoing, parser.stdin), name="import-parser-feed", daemon=True)

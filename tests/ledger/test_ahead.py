@@ -167,3 +167,12 @@ def test_the_parser_gets_no_key_and_nothing_from_the_current_folder(monkeypatch:
     assert list(ahead.parsed(lines, parse_line)) == here(lines)
     assert environments
     assert all(b"the-register-key-itself" not in e and b"the-database-password" not in e for e in environments)
+
+
+def test_without_a_second_process_every_line_is_parsed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ahead.subprocess, "Popen", refused)
+    lines = register()
+    assert list(ahead.parsed(lines, parse_line)) == here(lines)
