@@ -4,12 +4,14 @@ time of `studyledger --help`, measured side by side).
 Runs the installed `studyledger` as a subprocess, as a user would: `--help`, a read (`balance`
 of a professional registered before), two writes (`professional register`, a new id each time;
 `claim submit`, whose rules load every aggregate) and the balance of the professional just
-registered (a read that must first apply the write to its read model), interleaved so that the machine's load falls on all alike, and prints
-medians, ratios and the bars: of the wall time (the bar), and of each process's CPU time, which
-the machine's load hardly moves.
+registered (a read that must first apply the write to its read model), interleaved so that the
+machine's load falls on all alike, and prints medians, ratios and the bars: of the wall time (the
+bar), and of each process's CPU time, which the machine's load hardly moves.
 
 Python's bytecode cache is allowed (as on an installed system): one warm-up round writes it
-even when PYTHONDONTWRITEBYTECODE is set in the calling shell.
+even when PYTHONDONTWRITEBYTECODE is set in the calling shell. Run it where the package is
+installed as a user installs it (`pip install .`), or with PYTHONPATH at the checkout: an editable
+install's module finder comes after every other and adds 10-20 ms to each command.
 
     python -m benchmarks.cli_bench --runs 21
     python -m benchmarks.cli_bench --runs 21 --db postgresql://postgres@127.0.0.1:5432/test?schema=clibench
