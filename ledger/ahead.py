@@ -10,7 +10,7 @@ process, in one transaction; the first bad line still stops the import after the
 were applied, with the same message; and the parser never sees the store, its settings or its key. A small
 import never starts the process.
 
-The parser is `python -m ledger.ahead`, a new interpreter (not a fork of one holding a store's
+The parser is `python -P -m ledger.ahead`, a new interpreter (not a fork of one holding a store's
 connections, nor multiprocessing's `spawn`, which would run the caller's main module again),
 speaking pickle over its stdin and stdout. A thread feeds it, so that neither side blocks on a
 full pipe while the other waits; at most `AHEAD` chunks are in flight. If it dies, the import
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
@@ -110,17 +111,14 @@ def _ahead(parser: subprocess.Popen[bytes], first: Numbered, chunks: Iterator[Nu
 
 
 def _feed(outgoing: queue.SimpleQueue[Numbered | None], pipe: IO[bytes]) -> None:
-    try:
+    """Write each chunk to the parser until told to stop (None). If the parser is gone the writes
+    fail: the importer learns it from the answers that do not come (`_take`)."""
+    with suppress(OSError):
         while (chunk := outgoing.get()) is not None:
             pickle.dump(chunk, pipe, pickle.HIGHEST_PROTOCOL)
             pipe.flush()
-    except OSError:  # the parser is gone: the importer learns it from its answers
-        pass
-    finally:
-        try:
-            pipe.close()
-        except OSError:
-            pass
+    with suppress(OSError):
+        pipe.close()
 
 
 def _take(parser: subprocess.Popen[bytes]) -> tuple[list[tuple[int, Any]], str | None]:

@@ -103,16 +103,16 @@ def test_a_rule_broken_by_a_line_parsed_ahead_writes_nothing(ledger: Any, store:
 
 def test_a_parser_that_dies_fails_the_import_and_writes_nothing(ledger: Any, store: Any,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    take = ahead._take
+    take, answers = ahead._take, 0
 
-    def dying(parser: Any) -> Any:
-        if dying.answers == 1:  # type: ignore[attr-defined]
+    def dying(parser: Any) -> Any:  # the parser is killed before its second answer is read
+        nonlocal answers
+        answers += 1
+        if answers == 2:
             parser.kill()
             parser.wait()
-        dying.answers += 1  # type: ignore[attr-defined]
         return take(parser)
 
-    dying.answers = 0  # type: ignore[attr-defined]
     monkeypatch.setattr(ahead, "_take", dying)
     with pytest.raises(RuntimeError, match="parser process ended"):
         import_lines(ledger, register())
