@@ -4,10 +4,10 @@ Parsing a line (JSON, then the command's marshmallow schema) is a fifth of an im
 and needs nothing of the store: a second process can do it for the lines after the ones being
 applied. So after its first `AHEAD_AFTER` lines an import starts a parser process, parses the
 next `MEANWHILE` lines itself while that process starts, and sends it the rest, `CHUNK` lines at a
-time; it applies the commands that come back, in order. Nothing else
-changes: every line still goes through its schema and every command through the rules, in this
-process, in one transaction; the first bad line still stops the import after the lines before it
-were applied, with the same message; and the parser never sees the store, its settings or its key. A small
+time; it applies the commands that come back, in order. Nothing else changes: every line still
+goes through its schema and every command through the rules, in this process, in one
+transaction; the first bad line still stops the import after the lines before it were applied,
+with the same message; and the parser never sees the store, its settings or its key. A small
 import never starts the process.
 
 The parser is `python -P -m ledger.ahead`, a new interpreter (not a fork of one holding a store's
@@ -142,15 +142,14 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
             chunk: Numbered = pickle.load(incoming)
         except EOFError:
             return
-        answer: Answer = ([], None, None)
+        commands: list[tuple[int, Any]] = []
+        answer: Answer = (commands, None, None)
         try:
-            for number, line in chunk:
-                if line.strip():
-                    answer[0].append((number, parse_line(number, line)))
+            commands.extend(_here(chunk, parse_line))  # extend keeps what came before a bad line
         except InvalidInput as error:
-            answer = (answer[0], str(error), None)
+            answer = (commands, str(error), None)
         except Exception as error:  # noqa: BLE001 - reported to the importer, which fails with it
-            answer = (answer[0], None, f"{type(error).__name__}: {error}")
+            answer = (commands, None, f"{type(error).__name__}: {error}")
         pickle.dump(answer, outgoing, pickle.HIGHEST_PROTOCOL)
         outgoing.flush()
 
