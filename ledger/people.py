@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import MapperDeserialisationError
 
-from domain.base import Naming
+from domain.base import Naming, fresh_bytes
 from domain.personal import pseudonym_of_erased
 from ledger.register_key import key_source, make_register_key, read_register_key
 from storage.config import Store
@@ -69,8 +69,7 @@ class People(Naming):
         self._pseudonyms: dict[str, str] = {}  # register id → pseudonym
         self._gone: set[str] = set()           # pseudonyms without a key (erased, or unknown)
         self._enrolled: dict[str, str] = {}    # folded hash → register id, of people enrolled by this process
-        self._misses = 0
-        self._loaded = False
+        self._misses, self._loaded = 0, False
         self._erasures = keystore.erasures()
         self._index: Index | None = None  # the whole key store, read once, while an import runs
 
@@ -145,8 +144,7 @@ class People(Naming):
 
     def case_variant(self, register_id: str) -> str | None:
         """The id, differing from `register_id` only in case (or equal), of someone known; ERASED if that
-        person was erased;
-        None if there is nobody. (The exact id itself is the caller's check.)"""
+        person was erased; None if there is nobody. (The exact id itself is the caller's check.)"""
         enrolled = self._enrolled.get(self.folded(register_id))
         if enrolled is not None:  # (perhaps not written yet: an import's pages go in as they fill)
             return enrolled
@@ -169,20 +167,22 @@ class People(Naming):
         finally:
             self._index = None
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Around the save of a command's events: what it staged is written with them or not at all;
-        if the save fails, what this process learnt from the staging is forgotten too."""
-        try:
-            yield
-        except BaseException:
+    def writing(self) -> People:
+        """Around the save of a command's events (a block entered per command, so not a generator)."""
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, failure: type[BaseException] | None, *_: Any) -> None:
+        """A failed save: the key-store rows the command staged are dropped, what was learnt from them forgotten."""
+        if failure is not None:
             self._store.unstage()
             self.forget()
-            raise
 
     def refresh(self) -> None:
-        """Forget every cached key if anybody was erased since they were read (a long-running worker, a
-        rebuild started before an erasure: neither may write an erased person's id after the purge)."""
+        """Forget every cached key if anybody was erased since they were read (a long-running worker or
+        a rebuild started before an erasure must not write an erased person's id after the purge)."""
         erasures = self._store.erasures()
         if erasures != self._erasures:
             self.forget()
@@ -205,7 +205,7 @@ class People(Naming):
         if key is None:
             assert self._load(owner), f"texts are sealed with the key of a known person ({owner})"
             key = self._keys[owner]
-        nonce = os.urandom(12)
+        nonce = fresh_bytes(12)
         return f"{owner}.{base64.b64encode(nonce + key.encrypt(nonce, text.encode(), owner.encode())).decode()}"
 
     def open(self, token: str) -> str | None:
@@ -297,3 +297,4 @@ def request_owner(people: People | None, command: Any) -> str | None:
         return None
     named = [command.actor, *(getattr(command, f, None) for f in ("professional", "by", "reviewer", "id"))]
     return next((n for n in named if isinstance(n, str) and people.pseudonym(n)), None)
+
