@@ -33,7 +33,7 @@ from domain.professional import Professional
 from domain.reviewer import Reviewer
 from ledger.people import People, open_people, request_owner
 from ledger.personal import PersonalMapper
-from ledger.requests import Request, fingerprint, replayed
+from ledger.requests import Request, replayed
 from ledger.transcoder import DateAsISO, FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
@@ -134,7 +134,7 @@ class Ledger(Application):
             self._now = now
             if command.request_id is None:
                 return carry_out(command, self)
-            digest = fingerprint(command.path, command.content())
+            digest = command.fingerprint
             repeat = replayed(self, command, self._keyed(command, digest))
             if repeat is not None:
                 return repeat

@@ -50,9 +50,12 @@ def parse_line(number: int, line: str) -> Command:
     if not isinstance(path, str) or path not in IMPORTABLE:
         raise InvalidInput(f"Line {number}: \"command\" must be one of: {', '.join(IMPORTABLE)}.")
     try:
-        return schema_for(path).load(data)
+        command = schema_for(path).load(data)
     except ValidationError as error:
         raise InvalidInput(f"Line {number} ({path}): " + describe(error.messages, option_style=False)) from None
+    if command.request_id is not None:
+        command.fingerprint  # noqa: B018 - worked out where the line is parsed: in a long import, the parser process
+    return command
 
 
 PAGE_EVENTS = 5000  # events written per page

@@ -57,6 +57,14 @@ class Command:
         """Its options but the --request-id: what a repeat of the key must ask again."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "request_id"}
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The digest of its path and content that its --request-id is stored with. Worked out once, and
+        pickled along with it: a long import's parser process works it out (ledger.ahead)."""
+        from ledger.requests import fingerprint
+
+        return fingerprint(self.path, self.content())
+
 
 @dataclass(frozen=True, kw_only=True)
 class Identified(Command):

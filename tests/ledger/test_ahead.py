@@ -22,6 +22,7 @@ from ledger import ahead
 from ledger.app import open_ledger
 from ledger.errors import InvalidInput
 from ledger.importer import import_lines, parse_line
+from ledger.requests import fingerprint
 from storage.config import resolve
 from tests.support.harness import count_events
 
@@ -70,6 +71,17 @@ def test_lines_parsed_ahead_are_the_commands_parsed_here() -> None:
     assert commands == here(lines)
     assert [type(c) for _, c in commands] == [type(c) for _, c in here(lines)]
     assert parsers() == []
+
+
+def test_commands_with_a_request_id_come_with_the_fingerprint_of_what_they_ask() -> None:
+    """Worked out where the line is parsed (in the parser process for most lines) and pickled along: the
+    importing process finds it in the command and does not work it out again."""
+    commands = list(ahead.parsed(register(), parse_line))
+    keyed = [command for _, command in commands if command.request_id is not None]
+    assert len(keyed) >= 3 and any(n > HERE + MEANWHILE for n, c in commands if c.request_id is not None)
+    for command in keyed:
+        assert vars(command)["fingerprint"] == fingerprint(command.path, command.content())
+    assert all("fingerprint" not in vars(command) for _, command in commands if command.request_id is None)
 
 
 @pytest.mark.parametrize("at", [1, HERE + 2, HERE + MEANWHILE + 1, HERE + MEANWHILE + CHUNK + 3, 44])  # 44: the last
