@@ -107,12 +107,12 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             with cursor.copy(self._copy_events) as copy:
                 for stored in stored_events:
                     copy.write_row((stored.originator_id, stored.originator_version, stored.topic, stored.state))
-            cursor.execute(self._select_copied, (before,))
+            with cursor.connection.cursor(row_factory=tuple_row) as plain:  # not a dict per row: a page is 5,000
+                written = plain.execute(self._select_copied, (before,)).fetchall()
             by_key = {(stored.originator_id, stored.originator_version): stored for stored in stored_events}
-            written = cursor.fetchall()
             assert len(written) == len(stored_events), "every copied event, and nobody else's, after the lock"
-            positions = [row["notification_id"] for row in written]
-            ordered = [by_key[(row["originator_id"], row["originator_version"])] for row in written]
+            positions = [position for position, _, _ in written]
+            ordered = [by_key[(originator_id, version)] for _, originator_id, version in written]
             cursor.execute(self._select_last_seal)
             row = cursor.fetchone()
             with cursor.copy(self._copy_seals) as copy:
