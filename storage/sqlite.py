@@ -21,11 +21,6 @@ from storage.eventlog import EventLog, ImportTransaction
 from storage.keystore import KeyStore
 from storage.seals import GENESIS, SEALS_TABLE, seal_rows
 
-# An import's page cache, in SQLite's negative-KiB form: 64 MB, where the default 2 MB made it spill pages to the log
-# and read them back (245,000 calls into the kernel for an import of 157,000 events; 86,000 with this).
-IMPORT_CACHE_KB = -65536
-
-
 class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, writing each event's seal in its transaction, and
     what the key store staged for those events (storage.keystore).
@@ -94,19 +89,13 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         by another process meanwhile makes its first insert fail at once instead of waiting."""
         with self.datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
-            cursor.execute("PRAGMA cache_size")
-            cache_size = int(cursor.fetchone()[0])
-            cursor.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KB}")
+            cursor.execute("BEGIN IMMEDIATE")
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    yield cursor
-                except BaseException:
-                    connection.rollback()
-                    raise
-                connection.commit()
-            finally:
-                cursor.execute(f"PRAGMA cache_size = {cache_size}")
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
 
     def insert_within(self, cursor: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Insert and seal `stored_events` inside the caller's transaction (an import's pages)."""

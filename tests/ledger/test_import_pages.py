@@ -194,25 +194,3 @@ def test_a_trimmed_cache_drops_claims_before_the_people_and_memberships_they_tou
     importer.import_lines(ledger, as_text(register()))
     assert "Claim" in read_back and set(read_back) <= {"Claim", "Request"}, read_back
     assert all(total != "0.00" for total in balances(ledger).values())
-
-
-def test_an_sqlite_import_works_in_a_larger_page_cache_and_gives_the_connection_its_own_back(tmp_path: Any) -> None:
-    """SQLite's default cache (2 MB) spilled an import's pages to the log and read them back again: 245,000
-    calls into the kernel for 157,000 events, against 86,000 with IMPORT_CACHE_KB. The connection goes back to
-    the library's pool with the cache it had, whether the import was committed or rolled back."""
-    from storage import sqlite as engine
-
-    recorder = open_ledger(resolve(str(tmp_path / "ledger.db")), create=True).recorder
-
-    def cache_sizes() -> list[int]:
-        with recorder.datastore.get_connection(commit=False) as connection:
-            return [connection._sqlite_conn.execute("PRAGMA cache_size").fetchone()[0]]
-
-    before = cache_sizes()
-    with recorder.import_transaction() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        assert cursor.fetchone()[0] == engine.IMPORT_CACHE_KB != before[0]
-    assert cache_sizes() == before
-    with pytest.raises(DomainError), recorder.import_transaction() as cursor:
-        raise DomainError("a bad line")
-    assert cache_sizes() == before
