@@ -45,10 +45,12 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._select_last_seal = SQL("SELECT seal FROM {0} ORDER BY position DESC LIMIT 1").format(table)
         self._insert_seal = SQL("INSERT INTO {0} (position, seal) VALUES (%s, %s)").format(table)
         events = Identifier(self.datastore.schema, self.events_table_name)
-        self._copy_events = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN").format(events)
+        # Binary: a state goes as its bytes, not as hex text twice their size for the server to decode.
+        self._copy_events = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN "
+                                "(FORMAT BINARY)").format(events)
         self._select_copied = SQL("SELECT notification_id, originator_id, originator_version FROM {0} "
                                   "WHERE notification_id > %s ORDER BY notification_id").format(events)
-        self._copy_seals = SQL("COPY {0} (position, seal) FROM STDIN").format(table)
+        self._copy_seals = SQL("COPY {0} (position, seal) FROM STDIN (FORMAT BINARY)").format(table)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -105,6 +107,7 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             cursor.execute(self.max_notification_id_statement)
             before = cursor.fetchone()["max"] or 0
             with cursor.copy(self._copy_events) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
                 for stored in stored_events:
                     copy.write_row((stored.originator_id, stored.originator_version, stored.topic, stored.state))
             with cursor.connection.cursor(row_factory=tuple_row) as plain:  # not a dict per row: a page is 5,000
@@ -116,6 +119,7 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             cursor.execute(self._select_last_seal)
             row = cursor.fetchone()
             with cursor.copy(self._copy_seals) as copy:
+                copy.set_types(["int8", "bytea"])
                 for seal_row in seal_rows(bytes(row["seal"]) if row else GENESIS, positions, ordered):
                     copy.write_row(seal_row)
             self.write_staged(cursor)
