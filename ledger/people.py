@@ -297,4 +297,3 @@ def request_owner(people: People | None, command: Any) -> str | None:
         return None
     named = [command.actor, *(getattr(command, f, None) for f in ("professional", "by", "reviewer", "id"))]
     return next((n for n in named if isinstance(n, str) and people.pseudonym(n)), None)
-
