@@ -12,15 +12,17 @@ their events those fields, in the place the stored events have always had them.
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from functools import lru_cache
+from types import MethodType
 from typing import Any
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CommandMethodDecorator, decorated_func_callers, decorated_funcs
 
 # Namespace for ids derived from the register's own identifiers.
 NAMESPACE = uuid.UUID("5b0a6f0e-8c55-4a8e-9a53-3d1c3f0d2a11")
@@ -152,7 +154,48 @@ class LedgerAggregate(Aggregate):
             kwargs["actor"], kwargs["os_user"] = _who()
         return super()._create(event_class, **kwargs)
 
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)  # the library makes the event classes of the @event methods
+        for name, method in list(vars(cls).items()):
+            if isinstance(method, CommandMethodDecorator) and name != "__init__" and method.decorated_property is None:
+                setattr(cls, name, _Triggering(method))
+
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """The library's `trigger_event`: the next event in the sequence, applied, then pending. An event of an
+        @event method is applied by calling that method with the event's fields, as the library applies it."""
         if "os_user" in event_class.__dataclass_fields__:
             kwargs["actor"], kwargs["os_user"] = _who()
-        super().trigger_event(event_class, **kwargs)
+        version = self._version + 1
+        new = event_class(originator_id=self._id, originator_version=version,
+                          timestamp=event_class.create_timestamp(), **kwargs)
+        method = decorated_funcs.get(event_class)
+        if method is None:
+            new.mutate(self)
+        else:
+            method(self, **kwargs)
+            self._version, self._modified_on = version, new.timestamp
+        self._pending_events.append(new)
+
+
+class _Triggering:
+    """An @event method of an aggregate: calling it triggers its event (`trigger_event`), as the library's
+    decorator does, with the method's signature read once rather than on every call (the library's
+    per-call work, 7 µs of the 12 µs an event took, was a tenth of an import). Read from the class, it is
+    the library's decorator still; replaying stored events never comes here (the library's `apply`)."""
+
+    def __init__(self, decorator: CommandMethodDecorator) -> None:
+        self.decorator, self.event_class = decorator, decorated_func_callers[decorator]
+        parameters = list(inspect.signature(decorator.decorated_func).parameters.values())[1:]  # after self
+        self.names = tuple(p.name for p in parameters)
+        self.defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+
+    def __get__(self, aggregate: Any, owner: type) -> Any:
+        return self.decorator.__get__(aggregate, owner) if aggregate is None else MethodType(self._trigger, aggregate)
+
+    def _trigger(self, aggregate: LedgerAggregate, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(self.names) or not kwargs.keys().isdisjoint(self.names[:len(args)]):
+            raise TypeError(f"{self.decorator.decorated_func.__qualname__}() got too many or repeated arguments")
+        given = dict(self.defaults)
+        given.update(zip(self.names, args))
+        given.update(kwargs)
+        aggregate.trigger_event(self.event_class, **given)

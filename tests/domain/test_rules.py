@@ -1334,6 +1334,7 @@ def test_rotating_to_a_key_recorded_before_is_refused():
 
 def test_every_error_the_domain_raises_is_tested_here():
     """A new named error in domain/ needs a test above that breaks exactly its rule."""
+    import builtins
     import re
     from pathlib import Path
 
@@ -1343,6 +1344,7 @@ def test_every_error_the_domain_raises_is_tested_here():
         name
         for path in Path(domain.__file__).parent.glob("*.py")
         for name in re.findall(r"raise ([A-Z]\w*)\(", path.read_text())
+        if not hasattr(builtins, name)  # a TypeError for a wrong call is no rule of the register's
     }
     tested = set(re.findall(r"refused(?:_submission)?\(\s*([A-Z]\w*)\b", Path(__file__).read_text()))
     assert len(raised) >= 29
