@@ -400,7 +400,8 @@ def test_readers_during_rebuilds_always_see_a_complete_read_model(
     generation = models.state()["balances"][0]
     rebuilt = attempts = paused = 0
     try:
-        while rebuilt < 3 and attempts < 12:
+        # At least 3 rebuilds, and more while too few reads fell inside one (a fast machine rebuilds quickly).
+        while (rebuilt < 3 or counts["in-process during a rebuild"] < 10) and attempts < 24:
             attempts += 1
             proc = children.start(db_url, "projections", "rebuild")
             if models.wait_locked(proc):
@@ -433,8 +434,8 @@ def test_readers_during_rebuilds_always_see_a_complete_read_model(
             thread.join(timeout=90)
     assert not any(thread.is_alive() for thread in threads), "a reader hung"
     assert not problems, problems[:5]
-    assert rebuilt == 3, f"only {rebuilt} of {attempts} rebuilds ran (the others met a reader's catch-up)"
-    assert models.state()["balances"][0] == generation + 3
+    assert rebuilt >= 3, f"only {rebuilt} of {attempts} rebuilds ran (the others met a reader's catch-up)"
+    assert models.state()["balances"][0] == generation + rebuilt
     assert counts["in-process during a rebuild"] >= 10, counts
     assert counts["cli"] >= 2, counts
     assert paused == 2, "the CLI never answered while a rebuild was stopped mid-way"
