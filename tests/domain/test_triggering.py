@@ -114,13 +114,13 @@ def _replayed(events: list) -> Any:
 
 
 def test_every_event_method_of_every_aggregate_is_in_the_table_and_goes_the_fast_way():
-    found = {(cls, name) for cls in _aggregate_classes() for name, attr in vars(cls).items()
-             if isinstance(attr, _Triggering)}
+    classes = _aggregate_classes()
+    found = {(cls, name) for cls in classes for name, attr in vars(cls).items() if isinstance(attr, _Triggering)}
     assert found == set(CALLS)
-    left = {(cls.__name__, name) for cls in _aggregate_classes() for name, attr in vars(cls).items()
+    left = {(cls.__name__, name) for cls in classes for name, attr in vars(cls).items()
             if isinstance(attr, CommandMethodDecorator) and name != "__init__"}
     assert not left, f"@event methods still on the library's per-call path: {left}"
-    assert {cls for cls in _aggregate_classes() if cls.__module__.startswith("domain.")} == set(MAKE)
+    assert {cls for cls in classes if cls.__module__.startswith("domain.")} == set(MAKE)
 
 
 @pytest.mark.parametrize(("cls", "name"), list(CALLS), ids=[f"{c.__name__}.{n}" for c, n in CALLS])
