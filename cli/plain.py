@@ -1,7 +1,7 @@
 """Options and `--db` settings in their plain form, checked without marshmallow.
 
-Importing marshmallow costs a command 50–100 ms of its start (most of it compiling the Unicode
-pattern of its e-mail validator), more than a quick read itself (projections.quick). So a value a
+Importing marshmallow costs a command 20–25 ms of its start (50–100 ms before ledger/lazy_patterns.py
+deferred its e-mail patterns), as much as a quick read itself (projections.quick). So a value a
 user typed in its plain form — an id, a date YYYY-MM-DD, a schema name of lower-case letters — is
 taken as the schema would take it, and anything else is left to the schema, which words the
 error. tests/test_cold_imports.py keeps each plain check equal to the schema it stands in for.
@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 
 # ledger.schemas.SCHEMA_NAME, written out: a command whose store settings are plain need not import
-# marshmallow (50–100 ms) to learn that (tests/test_cold_imports.py keeps the two equal).
+# marshmallow (20–25 ms) to learn that (tests/test_cold_imports.py keeps the two equal).
 PLAIN_SCHEMA = r"\A[a-z_][a-z0-9_]{0,62}\Z"
 
 
@@ -50,7 +50,7 @@ def plain(raw: dict[str, Any], ids: tuple[str, ...], days: tuple[str, ...] = (),
     """What a read's schema (ids required, days and instants optional) gives for `raw` when every
     value has its plain form — an id of 1–64 of A-Z a-z 0-9 . _ -, a date written YYYY-MM-DD (as an
     instant: the end of that day in UTC), or a date or instant not given; else None, and the schema
-    is asked (and words any error). Spares the read marshmallow's import: 50–100 ms of a command's
+    is asked (and words any error). Spares the read marshmallow's import: 20–25 ms of a command's
     start (tests/test_cold_imports.py compares the two)."""
     from domain.values import IDENTIFIER
 

@@ -5,3 +5,7 @@ its options, the schema that validates them, its handler): it loads aggregates, 
 command methods and saves what changed in one transaction (`ledger.unit_of_work`);
 `ledger.importer` applies JSON Lines all-or-nothing through the same commands. Where and how the events are stored is the `storage` package's.
 """
+
+from ledger.lazy_patterns import install
+
+install()  # before any module here imports marshmallow: see ledger/lazy_patterns.py
