@@ -6,7 +6,8 @@ folding the case of every character in it: a tenth of a write's start from the s
 a validator that no schema of this project uses. While that one module is executed, `re.compile`
 gives a `LazyPattern`, which compiles the pattern with the same flags on the first use of one of
 its public attributes (`match`, `pattern`…); `re.compile` is itself again as soon as the module
-has run, or has failed to. Every other module, and every later call, compiles as before.
+has run, or has failed to. Every other module, and every later call, compiles as before (another
+thread compiling a pattern during those milliseconds gets a `LazyPattern` too, which answers alike).
 
 `install()` is called by `ledger/__init__.py`, so that any process that imports the application
 imports marshmallow this way; where marshmallow was imported before, nothing changes.
@@ -52,11 +53,8 @@ class _Loader:
     def __init__(self, loader: Any) -> None:
         self.loader = loader
 
-    def __getattr__(self, name: str) -> Any:  # get_source, get_filename…: the module's own loader's
+    def __getattr__(self, name: str) -> Any:  # create_module, get_source…: the module's own loader's
         return getattr(self.loader, name)
-
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
-        return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         re.compile = LazyPattern  # type: ignore[assignment]
