@@ -6,6 +6,7 @@ command methods and saves what changed in one transaction (`ledger.unit_of_work`
 `ledger.importer` applies JSON Lines all-or-nothing through the same commands. Where and how the events are stored is the `storage` package's.
 """
 
-from ledger.lazy_patterns import install
+from ledger import dataclass_code, lazy_patterns
 
-install()  # before any module here imports marshmallow: see ledger/lazy_patterns.py
+lazy_patterns.install()  # before any module here imports marshmallow: see ledger/lazy_patterns.py
+dataclass_code.install()  # before any module here makes an event class: see ledger/dataclass_code.py
