@@ -93,12 +93,12 @@ def default_path() -> Path:
     return Path(cache_from_source(__file__)).with_suffix(".marshal")
 
 
-def install(path: Path | None = None) -> CodeCache:
+def install() -> CodeCache:
     """Give `dataclasses` the caching `exec`; once per process (a later call returns the same cache)."""
     current = getattr(dataclasses, "exec", None)
     if current is not None and isinstance(getattr(current, "__self__", None), CodeCache):
         return current.__self__
-    cache = CodeCache(path or default_path())
+    cache = CodeCache(default_path())
     dataclasses.exec = cache.exec  # type: ignore[attr-defined]
     atexit.register(cache.save)
     return cache
