@@ -44,8 +44,15 @@ class StudyledgerGroup(click.Group):
         return self.commands.get(name)
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
-        as_json = "--json" in (args if args is not None else sys.argv[1:])
+        words = args if args is not None else sys.argv[1:]
+        as_json = "--json" in words
         extra.pop("standalone_mode", None)
+        if not all(map(_nameable, words)):
+            # Only a caller in Python can pass one: a command line's undecodable bytes arrive as
+            # U+DC80–U+DCFF, which name files as those bytes. Paths of such text failed in os.stat.
+            fail("Invalid input: an argument holds a lone surrogate (such as \\ud800), which no file name "
+                 "or text can hold; nothing was written.", 2, "invalid-input", as_json=as_json)
+            sys.exit(2)
         try:
             result = super().main(args=args, prog_name=prog_name or "studyledger", standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
@@ -142,6 +149,15 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
     session = Session(db=db, json=as_json, ledger_factory=factory)
     ctx.obj = session
     ctx.call_on_close(session.close)
+
+
+def _nameable(word: Any) -> bool:
+    """Whether `word` can be a command line's word: text the file system's encoding takes."""
+    try:
+        os.fsencode(word)
+    except (UnicodeEncodeError, TypeError):
+        return False
+    return True
 
 
 def main() -> None:

@@ -177,3 +177,26 @@ def test_numbers_in_other_notations_are_refused(run, store, hours):
     assert result.exit_code == 2
     assert result.stderr == "Invalid input: --hours must be a number written like 2 or 1.5.\n"
     assert count_events(store) == before
+
+
+SURROGATE_RULE = ("Invalid input: an argument holds a lone surrogate (such as \\ud800), which no file name or text "
+                  "can hold; nothing was written.")
+
+
+@pytest.mark.parametrize("args", [
+    ["import", "lines\ud800.jsonl"],
+    ["keys", "new-register-key", "new\ud800.key"],
+    ["keys", "rewrap", "--new-key-file", "new\ud800.key"],
+    ["migrate", "old\ud800.db", "new.db"],
+    register("R-9", "--registered-on", "2025-01-0\ud800"),
+], ids=["import", "new-register-key", "rewrap", "migrate", "option"])
+def test_a_lone_surrogate_in_any_argument_is_invalid_input(run, store, args, tmp_path, monkeypatch):
+    """Only a caller in Python can pass one (a command line's undecodable bytes are U+DC80–U+DCFF, which
+    name files as those bytes); as a path it failed unexpectedly in os.stat (found by test_fuzz)."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    events = count_events(store)
+    assert assert_refused(run(*args), store, events) == SURROGATE_RULE
+    assert list(here.iterdir()) == []  # no key file written, no store made
+    assert assert_refused(run("--json", *args), store, events, as_json=True) == SURROGATE_RULE
