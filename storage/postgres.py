@@ -36,8 +36,14 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
     def write_staged(cursor: Any) -> None:
         """Replaced by the store's KeyStore (storage.keystore): its rows go in with the events."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, datastore: Any, *args: Any, **kwargs: Any):
+        if not datastore.enable_db_functions:
+            # The library looks its composite type up as the recorder is made, for its INSERT … unnest(array
+            # of composite values): a round trip that first waits for the pool's first connection, in every
+            # process. Events go in here as four arrays (`_insert_stored_events`) or by COPY (an import's), so
+            # nothing needs that type; its stored procedures (POSTGRES_ENABLE_DB_FUNCTIONS) would.
+            datastore.register_type_adapters = _no_type_adapters
+        super().__init__(datastore, *args, **kwargs)
         table = Identifier(self.datastore.schema, SEALS_TABLE)
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, seal bytea NOT NULL)").format(table)
@@ -45,6 +51,9 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._select_last_seal = SQL("SELECT seal FROM {0} ORDER BY position DESC LIMIT 1").format(table)
         self._insert_seal = SQL("INSERT INTO {0} (position, seal) VALUES (%s, %s)").format(table)
         events = Identifier(self.datastore.schema, self.events_table_name)
+        self._insert_arrays = SQL("INSERT INTO {0} (originator_id, originator_version, topic, state) "
+                                  "SELECT * FROM unnest(%s::{1}[], %s::bigint[], %s::text[], %s::bytea[]) "
+                                  "RETURNING notification_id").format(events, SQL(self.datastore.originator_id_type))
         # Binary: a state goes as its bytes, not as hex text twice their size for the server to decode.
         self._copy_events = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN "
                                 "(FORMAT BINARY)").format(events)
@@ -126,6 +135,15 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
         except psycopg.errors.IntegrityError as error:
             raise IntegrityError(error) from error
 
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """The library's, with the events as one array per column instead of an array of its composite
+        type: the same single statement, whose unnest gives the rows, and so the positions, in their order."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self._insert_arrays, ([e.originator_id for e in stored_events],
+                                           [e.originator_version for e in stored_events],
+                                           [e.topic for e in stored_events], [e.state for e in stored_events]))
+
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if stored_events:
@@ -135,6 +153,10 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.executemany(self._insert_seal, rows)
             self.write_staged(curs)
         return positions
+
+
+def _no_type_adapters() -> None:
+    """Stands in for the library's `PostgresDatastore.register_type_adapters` (see the recorder's __init__)."""
 
 
 class PostgresLog(EventLog):
