@@ -19,21 +19,15 @@ from ledger.app import Ledger
 from ledger.audit import verify_chain
 from storage.config import resolve
 from storage.postgres import check
-from tests.support.harness import POSTGRES_URL, drop_schema
 
-pytestmark = pytest.mark.postgres
+# The shared `db_url` fixture (tests/conftest.py), its PostgreSQL half only: a schema no other test uses.
+pytestmark = pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 
 
 @pytest.fixture
-def url() -> Iterator[str]:
-    schema = "ins_" + uuid.uuid4().hex[:12]
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}schema={schema}"
-    check(resolve(url), create_schema=True)
-    try:
-        yield url
-    finally:
-        drop_schema(POSTGRES_URL, schema)
+def url(db_url: str) -> str:
+    check(resolve(db_url), create_schema=True)
+    return db_url
 
 
 @pytest.fixture
