@@ -148,8 +148,8 @@ class ReadModels:
         """`catch_up` for a read: without the lock and horizon when there is nothing to apply.
 
         Every read command starts with a catch-up; on PostgreSQL the lock and horizon were most of a read's
-        time (README "Figures"). An operator's `projections catch-up` still takes the lock, so that a second
-        run exits 3 while one runs (SPEC §4) even when there is nothing to do."""
+        time (benchmarks/README.md, "PostgreSQL's reads"). An operator's `projections catch-up` still takes
+        the lock, so that a second run exits 3 while one runs (SPEC §4) even when there is nothing to do."""
         return self._settled(self._names(name)) or self.catch_up(name)
 
     def _settled(self, names: Sequence[str]) -> dict[str, Any] | None:
