@@ -14,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks.projections_bench import _reset_schema, build, peak_mb, register_key
+from benchmarks.projections_bench import _reset_schema, build, peak_mb, register_key, two_core_bound
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     verdict = "met" if result["import_eps"] >= 20_000 else "NOT met"
     print(f"import ({engine}): {result['events']:,} events ({result['commands']:,} commands) in {result['import_s']:.2f} s "
           f"= {result['import_eps']:,.0f} events/s (bar ≥ 20,000: {verdict}), {result['import_cps']:,.0f} commands/s; "
-          f"peak RSS {peak_mb():.0f} MB")
+          f"peak RSS {peak_mb():.0f} MB; {two_core_bound(result)}")
 
 
 if __name__ == "__main__":
