@@ -23,8 +23,8 @@ from storage.seals import GENESIS, SEALS_TABLE, seal_rows
 
 # An import's page cache, in KiB. The index of the events' (aggregate id, version) takes about 46 bytes an
 # event: 72 MB for the benchmark's 1M register (1.57 million events), which 128 MB holds and 64 MB does not
-# (at 1M the import ran 6-15% faster with 128 MB, and no faster with 64: benchmarks/README.md). It holds the
-# index up to about 2.8 million events.
+# (at 1M the import ran 6-26% faster with 128 MB in five pairs, and no faster with 64: benchmarks/README.md).
+# It holds the index up to about 2.8 million events.
 IMPORT_CACHE_KIB = 131_072
 
 
