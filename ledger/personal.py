@@ -26,6 +26,7 @@ from domain.values import REGISTER
 from ledger.people import REGISTER_OWNER, People
 
 PSEUDONYM = "~"
+_RESULT_TEXT = json.JSONEncoder(sort_keys=True).encode  # json.dumps(…, sort_keys=True), its encoder made once
 
 
 @dataclass
@@ -59,6 +60,7 @@ class PersonalMapper(Mapper):
         super().__init__(transcoder)
         self.people = people
         self._plans: dict[str, Plan] = {}
+        self._classes: dict[type, tuple[str, int]] = {}  # event class → its topic and class version
 
     def _plan(self, topic: str) -> Plan:
         plan = self._plans.get(topic)
@@ -73,10 +75,12 @@ class PersonalMapper(Mapper):
             return super().to_stored_event(domain_event)
         # The library's to_stored_event, with the state protected before it is encoded (one copy of it).
         cls = type(domain_event)
-        topic = get_topic(cls)
+        known = self._classes.get(cls)
+        if known is None:  # (asked of the class for every event, a missing class_version raised and was caught)
+            known = self._classes[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+        topic, class_version = known
         state = dict(vars(domain_event))
         originator_id, originator_version = state.pop("originator_id"), state.pop("originator_version")
-        class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         stored_state = self.transcoder.encode(self.protect(topic, state))
@@ -107,7 +111,7 @@ class PersonalMapper(Mapper):
             state["changes"] = {k: people.seal(owner, v) if k in AMENDED_TEXTS and isinstance(v, str) else v
                                 for k, v in state["changes"].items()}
         if plan.result:
-            state["result"] = people.seal(self._owner(state, "owner"), json.dumps(state["result"], sort_keys=True))
+            state["result"] = people.seal(self._owner(state, "owner"), _RESULT_TEXT(state["result"]))
         return state
 
     @staticmethod
