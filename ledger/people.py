@@ -295,5 +295,6 @@ def request_owner(people: People | None, command: Any) -> str | None:
     """Whose key seals a --request-id's first result: the person the command is about, if any."""
     if people is None:
         return None
-    named = [command.actor, *(getattr(command, f, None) for f in ("professional", "by", "reviewer", "id"))]
+    options = vars(command)  # (not getattr with a default: a missing option raised and was caught)
+    named = [command.actor, *(options.get(f) for f in ("professional", "by", "reviewer", "id"))]
     return next((n for n in named if isinstance(n, str) and people.pseudonym(n)), None)
