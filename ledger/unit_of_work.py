@@ -55,8 +55,9 @@ class Staging:
     def __init__(self, transaction: Any, mapper: Mapper, into_empty_store: bool) -> None:
         self.events: list[StoredEvent] = []
         self._transaction, self._mapper = transaction, mapper
-        self._cache: dict[UUID, Aggregate] = {}
-        self._absent: set[UUID] = set()  # ids known not to be stored
+        # Keyed by the ids' numbers: a UUID's hash is a call of Python code, and a command took 16 of them.
+        self._cache: dict[int, Aggregate] = {}
+        self._absent: set[int] = set()  # ids known not to be stored
         # Into an empty store, nothing is stored but what this import wrote: a miss needs no
         # look-up unless the aggregate may have been dropped from the cache (a fixed-size filter
         # of their ids says so). A concurrent writer creating the same aggregate makes the insert
@@ -64,30 +65,31 @@ class Staging:
         self._evicted: IdFilter | None = IdFilter() if into_empty_store else None
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
-        cache = self._cache
-        cached = cache.pop(aggregate_id, None)
+        cache, key = self._cache, aggregate_id.int
+        cached = cache.pop(key, None)
         if cached is not None:
-            cache[aggregate_id] = cached  # the most recently used last: see `write_page`
+            cache[key] = cached  # the most recently used last: see `write_page`
             return cached
-        if (self._evicted is not None and aggregate_id not in self._evicted) or aggregate_id in self._absent:
+        if (self._evicted is not None and key not in self._evicted) or key in self._absent:
             return None
         aggregate = None  # as the import's own transaction sees it: its pages written so far included
         for stored in self._transaction.events(aggregate_id):
             aggregate = self._mapper.to_domain_event(stored).mutate(aggregate)
         if aggregate is None:
-            self._absent.add(aggregate_id)
+            self._absent.add(key)
             return None
         # Kept, changed or not: a network read for every claim in it was replayed again and
         # again from its whole history (see `write_page`: which aggregates the cache keeps).
-        cache[aggregate_id] = aggregate
+        cache[key] = aggregate
         return aggregate
 
     def stage(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
             self.events.extend(map(self._mapper.to_stored_event, aggregate.collect_events()))
-            self._cache.pop(aggregate.id, None)
-            self._cache[aggregate.id] = aggregate
-            self._absent.discard(aggregate.id)
+            key = aggregate.id.int
+            self._cache.pop(key, None)
+            self._cache[key] = aggregate
+            self._absent.discard(key)
 
     def write_page(self, cache_limit: int, cache_keep: int, drop_first: tuple[type, ...] = ()) -> int:
         """Write the staged events in the import's transaction; beyond `cache_limit` aggregates, keep
@@ -118,7 +120,8 @@ class Staging:
 
 
 class IdFilter:
-    """A set of aggregate ids that may answer "maybe" for an id never added, in 2 MB whatever its size.
+    """A set of aggregate ids (their numbers: `UUID.int`) that may answer "maybe" for an id never added,
+    in 2 MB whatever its size.
 
     A Bloom filter: three bits per id, taken from disjoint parts of the id (uuid5 ids are
     SHA-1 digests, so their bits are already evenly spread). A false "maybe" only costs a
@@ -131,18 +134,17 @@ class IdFilter:
     def __init__(self) -> None:
         self._bits = bytearray(self.BITS // 8)
 
-    def _positions(self, aggregate_id: UUID) -> tuple[int, int, int]:
-        n = aggregate_id.int
+    def _positions(self, n: int) -> tuple[int, int, int]:
         mask = self.BITS - 1
         return n & mask, (n >> 40) & mask, (n >> 80) & mask
 
-    def update(self, ids: Iterable[UUID]) -> None:
+    def update(self, ids: Iterable[int]) -> None:
         bits = self._bits
-        for aggregate_id in ids:
-            for p in self._positions(aggregate_id):
+        for n in ids:
+            for p in self._positions(n):
                 bits[p >> 3] |= 1 << (p & 7)
 
-    def __contains__(self, aggregate_id: object) -> bool:
-        assert isinstance(aggregate_id, UUID)
+    def __contains__(self, n: object) -> bool:
+        assert isinstance(n, int)
         bits = self._bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(aggregate_id))
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(n))
