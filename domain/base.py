@@ -124,6 +124,11 @@ class naming_people:  # noqa: N801 - used as a function, like acting_as
         _naming.reset(self._token)
 
 
+def people_naming() -> Naming:
+    """How aggregate ids name people here and now (see `naming_people`)."""
+    return _naming.get()
+
+
 def person_id(kind: str, register_id: str, *parts: str) -> uuid.UUID:
     """The aggregate id of a person's aggregate of `kind` (with more `parts` before the person)."""
     return natural_id(kind, *parts, _naming.get().person(register_id))

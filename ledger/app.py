@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from domain.base import Naming, acting_as, naming_people, recording_at
+from domain.base import Naming, acting_as, naming_people, people_naming, recording_at
 from domain.claim import Claim
 from domain.errors import PersonErased, UnknownNetwork, UnknownProfessional, UnknownReviewer
 from domain.membership import Membership
@@ -195,6 +195,8 @@ class Ledger(Application):
 
     def id_of(self, cls: type[Aggregate], *parts: str) -> UUID:
         """The aggregate id of `cls` for these register-given ids (a person's through their pseudonym)."""
+        if people_naming() is self.naming:  # inside a command (`handle`): twice a command, on average
+            return cls.create_id(*parts)  # type: ignore[attr-defined, no-any-return]
         with naming_people(self.naming):
             return cls.create_id(*parts)  # type: ignore[attr-defined, no-any-return]
 
