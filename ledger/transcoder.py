@@ -17,16 +17,21 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Transcoding
 
 # What orjson writes as the library does (str, int, bool, None), and what the transcodings tag.
 _LEAVES = frozenset({str, int, bool, type(None), Decimal, date, datetime})
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and instants go to `default`, to be tagged
 
 
+_KEYS = frozenset({str})
+
+
 def _plain(state: dict[Any, Any]) -> bool:
     """Whether `state` holds nothing but str keys, the leaves above, and lists, tuples and dicts of them."""
-    return all(type(key) is str for key in state) and _plain_values(state.values())
+    # (Most states hold leaves only: the set tests answer those without a step of Python a key or value.)
+    return _KEYS.issuperset(map(type, state)) and (
+        _LEAVES.issuperset(map(type, state.values())) or _plain_values(state.values()))
 
 
 def _plain_values(values: Iterable[Any]) -> bool:
@@ -66,3 +71,20 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+class InstantAsISO(DatetimeAsISO):
+    """The library's datetime_iso, remembering the last instant it wrote: the events of one command share
+    their recording instant (domain.base.recording_at), the same object, and `isoformat` was 1.5% of an
+    import. (One tuple, replaced whole: two threads encoding at once cannot pair an instant with another's text.)"""
+
+    def __init__(self) -> None:
+        self._last: tuple[datetime | None, str] = (None, "")
+
+    def encode(self, obj: datetime) -> str:
+        last = self._last
+        if last[0] is obj:
+            return last[1]
+        text = obj.isoformat()
+        self._last = (obj, text)
+        return text

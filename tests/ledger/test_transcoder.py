@@ -13,19 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, TranscodingNotRegisteredError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.generate import lines
 from ledger.app import Ledger, open_ledger
 from ledger.importer import import_lines
-from ledger.transcoder import FastJSONTranscoder
+from ledger.transcoder import FastJSONTranscoder, InstantAsISO
 
 
 def transcoders(ledger: Ledger) -> tuple[JSONTranscoder, JSONTranscoder]:
     library = JSONTranscoder()
     ledger.register_transcodings(library)
+    library.register(DatetimeAsISO())  # the library's own, in place of the register's (InstantAsISO)
     fast = ledger.construct_transcoder()
     assert type(fast) is FastJSONTranscoder
     return library, fast
@@ -93,3 +94,15 @@ def test_a_type_without_a_transcoding_is_refused_as_the_library_refuses_it(pair:
         fast.encode({"x": object()})
     with pytest.raises(TranscodingNotRegisteredError):
         fast.encode({"x": [1, frozenset()]})
+
+
+def test_instants_are_written_as_the_library_writes_them_however_they_repeat() -> None:
+    """InstantAsISO remembers the last instant it wrote: the same object again gets the same text, an equal
+    instant written with another offset (or one a microsecond on, or a naive one) gets its own."""
+    library, ours = DatetimeAsISO(), InstantAsISO()
+    utc = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    elsewhere = utc.astimezone(timezone(timedelta(hours=2)))
+    assert elsewhere == utc
+    instants = [utc, utc, elsewhere, elsewhere, utc, utc + timedelta(microseconds=1), datetime(2026, 5, 1, 12, 0), utc]
+    assert [ours.encode(i) for i in instants] == [library.encode(i) for i in instants]
+    assert ours.decode(ours.encode(elsewhere)) == elsewhere
