@@ -136,7 +136,7 @@ class Ledger(Application):
             if command.request_id is None:
                 return carry_out(command, self)
             digest = command.fingerprint
-            repeat = replayed(self, command, self._keyed(command, digest))
+            repeat = replayed(self, command, lambda: self._keyed(request_owner(self.people, command), digest))
             if repeat is not None:
                 return repeat
             self._pending_request = (command, digest)
@@ -173,9 +173,9 @@ class Ledger(Application):
         if self._pending_request is not None:
             command, digest = self._pending_request
             assert command.request_id is not None
+            owner = request_owner(self.people, command)
             aggregates += (Request(request_id=command.request_id, command=command.path,
-                                   fingerprint=self._keyed(command, digest), result=result,
-                                   owner=request_owner(self.people, command)),)
+                                   fingerprint=self._keyed(owner, digest), result=result, owner=owner),)
         self.unit_of_work.save(*aggregates)
         return result
 
@@ -187,12 +187,13 @@ class Ledger(Application):
         assert isinstance(aggregate, cls), f"{aggregate_id} is a {type(aggregate).__name__}, not a {cls.__name__}"
         return aggregate
 
-    def _keyed(self, command: Command, digest: str) -> str:
+    def _keyed(self, owner: str | None, digest: str) -> str:
         """A --request-id's fingerprint as stored: in an encrypted store keyed with the key of the person the
-        command is about, so that after their erasure nobody can tell which requests were theirs."""
+        command is about (`owner`: ledger.people.request_owner), so that after their erasure nobody can tell
+        which requests were theirs."""
         if self.people is None:
             return digest
-        return self.people.keyed_for(request_owner(self.people, command), digest)
+        return self.people.keyed_for(owner, digest)
 
     def id_of(self, cls: type[Aggregate], *parts: str) -> UUID:
         """The aggregate id of `cls` for these register-given ids (a person's through their pseudonym)."""

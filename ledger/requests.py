@@ -19,6 +19,8 @@ from domain.base import ACTING, LedgerAggregate, natural_id
 from domain.errors import RequestIdReused
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ledger.app import Ledger
     from ledger.commands import Command
 
@@ -39,9 +41,10 @@ class Request(LedgerAggregate):
         self.result = result
 
 
-def replayed(ledger: Ledger, command: Command, digest: str) -> dict | None:
+def replayed(ledger: Ledger, command: Command, digest: Callable[[], str]) -> dict | None:
     """The first result of `command`'s --request-id, marked as a repeat; None if the key is new.
-    RequestIdReused if the key was used for another command or other content (`digest`)."""
+    RequestIdReused if the key was used for another command or other content (its fingerprint as
+    stored: `digest()`, worked out only for a key used before)."""
     assert command.request_id is not None
     prior = ledger.find(Request, Request.create_id(command.request_id))
     if prior is None:
@@ -49,7 +52,7 @@ def replayed(ledger: Ledger, command: Command, digest: str) -> dict | None:
     if prior.result is None:  # sealed with the key of a person erased since (SPEC §9)
         raise RequestIdReused(f"request id '{command.request_id}' was used before ({prior.command}) for a person who "
                               "has since been erased; what it asked can no longer be compared, so nothing was done")
-    if prior.command == command.path and prior.fingerprint == digest:
+    if prior.command == command.path and prior.fingerprint == digest():
         # The first result, marked as a repeat: what it says may have changed since.
         return {**prior.result, "replayed": {"request_id": command.request_id,
                                              "first_recorded_at": prior.created_on.isoformat()}}
