@@ -54,11 +54,11 @@ def children_cpu() -> float:
 
 
 def two_core_bound(built: dict) -> str:
-    """The import's CPU, here and in its parser process, and the most events/s that CPU allows on two
-    cores however the work were shared between them: the events over half of it. (PostgreSQL's server
-    runs on the same two cores here, and is not counted: its bound is higher than could be had.)"""
+    """The import's CPU, here and in its parser and writer processes, and the most events/s that CPU allows
+    on two cores however the work were shared between them: the events over half of it. (PostgreSQL's
+    server runs on the same two cores here, and is not counted: its bound is higher than could be had.)"""
     total = built["import_cpu_s"] + built["parser_cpu_s"]
-    return (f"CPU {built['import_cpu_s']:.2f} s + {built['parser_cpu_s']:.2f} s parsing ahead = "
+    return (f"CPU {built['import_cpu_s']:.2f} s + {built['parser_cpu_s']:.2f} s parsing and writing = "
             f"{total * 1e6 / built['events']:.0f} µs an event: at most {built['events'] * 2 / total:,.0f} events/s "
             f"on two cores")
 
@@ -74,11 +74,12 @@ def build(db: str, events: int, seed: int, decided_later: bool = False) -> dict:
     source = later if decided_later else lines
     with tempfile.TemporaryFile("w+", encoding="utf-8") as file:  # read as `studyledger import FILE` reads it
         file.writelines(json.dumps(line) + "\n" for line in source(events, seed))
+        size = file.tell()  # as the CLI gives a file's size (JSON dumps ASCII: characters are bytes)
         file.seek(0)
         started, cpu, ahead = time.perf_counter(), time.process_time(), children_cpu()
-        done = import_lines(ledger, file)  # one import
+        done = import_lines(ledger, file, size)  # one import
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        ahead = children_cpu() - ahead  # the parser process (ledger.ahead), ended by now
+        ahead = children_cpu() - ahead  # the parser and writer processes (ledger.ahead, storage.writer), ended by now
     ledger.close()
     return {"events": done["events"], "commands": done["commands"], "import_s": elapsed, "import_cpu_s": cpu,
             "parser_cpu_s": ahead,

@@ -42,7 +42,7 @@ def import_(file: str) -> None:
     with stream, Progress("Importing", size, counts=False) as progress:
         lines = stream if progress.update is None else _read(stream, progress.update)
         try:
-            result = storage(lambda: import_lines(session().ledger(), lines))
+            result = storage(lambda: import_lines(session().ledger(), lines, size))
         except UnicodeDecodeError:
             raise InvalidInput(f"{file} is not UTF-8 text; nothing was written.") from None
     progress.done("Imported", result["events"])

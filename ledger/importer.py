@@ -7,14 +7,16 @@ back through the import's own transaction once dropped), so memory is bounded ho
 long the file. The first bad line stops the import, names its number, and the transaction
 is rolled back: nothing is written.
 
-While it runs, the import holds the store's write lock (on SQLite from its start, on
-PostgreSQL from its first page): other writers wait up to their 5 s timeout, then exit 3.
+While it runs, the import holds the store's write lock (on SQLite from the start of its
+transaction, on PostgreSQL from its first page): other writers wait up to their 5 s timeout, then
+exit 3. A long import's transaction is held, and its pages written, by a writer process
+(storage.writer), while this one goes on with the next page's commands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import closing, nullcontext
+from contextlib import AbstractContextManager, closing, nullcontext
 from typing import Any
 
 from marshmallow import ValidationError
@@ -28,6 +30,7 @@ from ledger.commands import Command, all_commands, schema_for
 from ledger.errors import InvalidInput
 from ledger.fields import describe
 from ledger.requests import Request
+from storage import writer
 from storage.bulk import fewer_collections
 
 # The commands an import line may carry, by path.
@@ -64,15 +67,18 @@ CACHE_KEEP = 80_000  # of which kept, the most recently used, when the cache is 
 # Dropped from the cache before the others: a claim is touched by a few lines close together (submitted,
 # endorsed, decided) and a request once; a professional, a membership or a network by every claim in it.
 DROP_FIRST = (Claim, Request)
+# From this size of input (about 20,000 lines) the pages are written by a writer process (storage.writer),
+# which takes about 0.3 s to start.
+WRITER_FROM = 4 << 20
 
 
-def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
+def import_lines(ledger: Ledger, lines: Iterable[str], size: int | None = None) -> dict[str, Any]:
     """Apply every line, or none. Returns counts of commands and events. A long import's lines are
-    parsed ahead in a second process (ledger.ahead)."""
+    parsed ahead in a second process (ledger.ahead); one of at least `WRITER_FROM` bytes (`size`: the
+    input's, if known) has its pages written by another (storage.writer)."""
     empty = not ledger.recorder.max_notification_id()
     commands = events = 0
-    with (closing(parsed(lines, parse_line)) as given, fewer_collections(),
-          ledger.event_log.import_transaction() as transaction,
+    with (closing(parsed(lines, parse_line)) as given, fewer_collections(), _transaction(ledger, size) as transaction,
           ledger.unit_of_work.importing(transaction, into_empty_store=empty) as staging,
           ledger.people.indexed() if ledger.people is not None else nullcontext()):
         for number, command in given:
@@ -86,3 +92,12 @@ def import_lines(ledger: Ledger, lines: Iterable[str]) -> dict[str, Any]:
                 events += staging.write_page(CACHE_LIMIT, CACHE_KEEP, DROP_FIRST)
         events += staging.write_page(CACHE_LIMIT, CACHE_KEEP, DROP_FIRST)
     return {"commands": commands, "events": events}
+
+
+def _transaction(ledger: Ledger, size: int | None) -> AbstractContextManager[Any]:
+    """The import's one transaction: in a writer process for an input of `WRITER_FROM` bytes or more (an
+    input of unknown size is taken as short), if one can be started; else here."""
+    process = writer.start() if (size or 0) >= WRITER_FROM else None
+    if process is None:
+        return ledger.event_log.import_transaction()
+    return writer.writer_transaction(process, ledger.store, ledger.recorder.keystore)

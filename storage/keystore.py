@@ -47,6 +47,7 @@ class KeyStore:
         self._expected: bytes | None = None  # the wrapped link key as this process read it
         self._staged: list[tuple[str, tuple[Any, ...]]] = []
         recorder.write_staged = self.write_staged
+        recorder.keystore = self
 
     @contextmanager
     def _cursor(self, commit: bool = False) -> Iterator[Any]:
@@ -147,6 +148,15 @@ class KeyStore:
     def unstage(self) -> None:
         """Forget what was staged and not written (the events' transaction failed before it)."""
         self._staged.clear()
+
+    def take_staged(self) -> tuple[list[tuple[str, tuple[Any, ...]]], bytes | None]:
+        """What was staged, taken away, and the link key as this process read it: for a writer process
+        (storage.writer), whose `give_staged` makes them its own."""
+        staged, self._staged = self._staged, []
+        return staged, self._expected
+
+    def give_staged(self, staged: list[tuple[str, tuple[Any, ...]]], expected: bytes | None) -> None:
+        self._staged, self._expected = staged, expected
 
     def expect(self, wrapped_link: bytes) -> None:
         """Keys this process wraps are wrapped with the register key that gave `wrapped_link`: if the key is

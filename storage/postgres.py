@@ -32,6 +32,8 @@ class SealingPostgresApplicationRecorder(PostgresApplicationRecorder):
     chained in the order of the notification ids.
     """
 
+    keystore: Any = None  # the store's KeyStore, once made (storage.keystore): it replaces `write_staged`
+
     @staticmethod
     def write_staged(cursor: Any) -> None:
         """Replaced by the store's KeyStore (storage.keystore): its rows go in with the events."""

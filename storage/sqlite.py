@@ -47,6 +47,8 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
         pool._create_connection = create_securely  # type: ignore[method-assign]
 
+    keystore: Any = None  # the store's KeyStore, once made (storage.keystore): it replaces `write_staged`
+
     @staticmethod
     def write_staged(cursor: Any) -> None:
         """Replaced by the store's KeyStore."""

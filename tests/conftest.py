@@ -76,6 +76,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     drop_schema(POSTGRES_URL, schema)
 
 
+@pytest.fixture(params=["here", "by a writer process"])
+def pages_written(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An import's pages written by the importing process, or by a writer process (storage.writer)
+    whatever the input's size: a module's import tests run both ways."""
+    from ledger import importer
+
+    if request.param != "here":
+        monkeypatch.setattr(importer, "WRITER_FROM", 0)
+    return str(request.param)
+
+
 @pytest.fixture
 def store(db_url: str) -> Store:
     return resolve(db_url)

@@ -18,6 +18,8 @@ from ledger.errors import InvalidInput
 from ledger.importer import import_lines
 from tests.support.harness import Result, count_events
 
+pytestmark = pytest.mark.usefixtures("pages_written")  # each test here both ways
+
 # The example lines of SPEC §3, verbatim, in an order that works (plus R-2, who endorses).
 SPEC_LINES = [
     '{"command": "professional register", "id": "R-1", "name": "…", "group": "nurse", "registered_on": "2024-01-01"}',

@@ -23,6 +23,8 @@ from projections.runner import ReadModels
 from projections.verify import verify
 from tests.support.harness import count_events
 
+pytestmark = pytest.mark.usefixtures("pages_written")  # each test here both ways
+
 MEMBERS = [f"R-{n}" for n in range(1, 7)]
 
 

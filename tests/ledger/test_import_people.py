@@ -16,6 +16,8 @@ from ledger.app import Ledger
 from storage.keystore import KeyStore
 from tests.support.harness import count_events
 
+pytestmark = pytest.mark.usefixtures("pages_written")  # each test here both ways
+
 REGISTER = {"command": "professional register", "name": "N.", "group": "nurse", "registered_on": "2024-01-01"}
 
 
