@@ -32,6 +32,7 @@ from uuid import UUID
 
 from storage.config import Store
 
+
 class WriterTransaction:
     """The importing process's side: the same `insert` and `events` as storage.eventlog.ImportTransaction."""
 
@@ -86,8 +87,9 @@ def writer_transaction(process: subprocess.Popen[bytes], store: Store, keystore:
         transaction = WriterTransaction(process, keystore)
         yield transaction
         transaction.commit()
-        process.stdin.close()  # committed: let it close its connection and end
-        process.wait(timeout=30)
+        process.stdin.close()  # committed: let it close its connection and end (else it is killed below)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
