@@ -67,9 +67,10 @@ CACHE_KEEP = 80_000  # of which kept, the most recently used, when the cache is 
 # Dropped from the cache before the others: a claim is touched by a few lines close together (submitted,
 # endorsed, decided) and a request once; a professional, a membership or a network by every claim in it.
 DROP_FIRST = (Claim, Request)
-# From this size of input (about 20,000 lines) the pages are written by a writer process (storage.writer),
-# which takes about 0.3 s to start.
-WRITER_FROM = 4 << 20
+# From this size of input (about 5,000 lines) the pages are written by a writer process (storage.writer),
+# which starts meanwhile (about 0.3 s): faster by 5-9% at 10,000 events (1 MB), as fast at 5,000, slower
+# by a tenth at 2,000 (benchmarks/README.md, 2026-12-04 17:15).
+WRITER_FROM = 1 << 20
 
 
 def import_lines(ledger: Ledger, lines: Iterable[str], size: int | None = None) -> dict[str, Any]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from ledger.audit import verify_chain
 from storage import writer
 from storage.config import resolve
 from storage.errors import StorageFailure
+from tests.support.children import EXE, NO_EXE, child_env
 from tests.support.harness import count_events
 
 pytestmark = pytest.mark.processes
@@ -41,8 +45,9 @@ def register(events: int = 300) -> list[str]:
     return [json.dumps(line) for line in generated(events, 11)]
 
 
-def writers() -> list[int]:
-    """The writer processes this process has running (Linux: read from /proc)."""
+def writers(parent: int | None = None) -> list[int]:
+    """The writer processes `parent` (this process) has running (Linux: read from /proc)."""
+    parent = parent or os.getpid()
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -50,9 +55,17 @@ def writers() -> list[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rpartition(")")[2].split()[1]) == os.getpid() and b"storage.writer" in command:
+        if int(stat.rpartition(")")[2].split()[1]) == parent and b"storage.writer" in command:
             found.append(int(pid))
     return found
+
+
+def running(pid: int) -> bool:
+    """Whether the process is there and not a zombie (an orphan's exit is collected by init, later)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def stored(ledger: Ledger) -> list[tuple[Any, ...]]:
@@ -158,3 +171,41 @@ def test_without_a_writer_process_the_import_writes_its_pages_itself(ledger: Led
     monkeypatch.setattr(writer.subprocess, "Popen", refused)
     result = importer.import_lines(ledger, register(60))
     assert result["events"] == count_events(store) > 0
+
+
+@pytest.mark.skipif(EXE is None, reason=NO_EXE)
+def test_an_import_killed_while_its_writer_holds_the_transaction_writes_nothing(db_url: str, store: Any,
+                                                                                 tmp_path: Path) -> None:
+    """`studyledger import` killed (SIGKILL) mid-way: its writer sees its input end, rolls back and ends;
+    the store is as before and takes the same file whole afterwards."""
+    assert EXE is not None
+    env = child_env(db_url)
+    subprocess.run([str(EXE), "init"], env=env, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    path = tmp_path / "register.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in generated(40_000, 5)), encoding="utf-8")
+    assert path.stat().st_size >= importer.WRITER_FROM  # the real threshold: this import has a writer
+    child = subprocess.Popen([str(EXE), "import", str(path)], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not writers(child.pid) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.02)
+        found = writers(child.pid)
+        assert found, "no writer process was started"
+        time.sleep(0.5)  # pages sent and written in its transaction
+        assert child.poll() is None, "the import ended before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+        deadline = time.monotonic() + 30
+        while any(map(running, found)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(running, found)), "the writer outlived the import"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert count_events(store) == 0
+    again = subprocess.run([str(EXE), "import", str(path)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert count_events(store) > 0
