@@ -19,7 +19,6 @@ fails and nothing is written.
 
 from __future__ import annotations
 
-import os
 import pickle
 import queue
 import subprocess
@@ -28,10 +27,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from itertools import chain, islice
-from pathlib import Path
 from typing import IO, Any
 
 from ledger.errors import InvalidInput
+from storage.processes import start_module
 
 AHEAD_AFTER = 5_000   # lines parsed here before the parser process is started
 MEANWHILE = 5_000     # and the lines after them, parsed here while it starts (about 0.3 s)
@@ -66,17 +65,9 @@ def _here(numbered: Iterable[tuple[int, str]], parse: Callable[[int, str], Any])
 
 
 def _start() -> subprocess.Popen[bytes] | None:
-    """The parser process, or None if the system will not start one."""
-    # No store settings, key or password in its environment; `ledger` from where this process has it;
-    # -P: nothing from the current folder (a `ledger/` there must not stand in for ours).
-    home = str(Path(__file__).resolve().parent.parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDYLEDGER_", "PG"))}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
-    try:
-        return subprocess.Popen([sys.executable, "-P", "-m", "ledger.ahead"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    except OSError:
-        return None
+    """The parser process, or None if the system will not start one: given no store settings, key or
+    password."""
+    return start_module("ledger.ahead", withheld=("STUDYLEDGER_", "PG"))
 
 
 def _ahead(parser: subprocess.Popen[bytes], first: Numbered, chunks: Iterator[Numbered],

@@ -20,17 +20,16 @@ read-backs and the commit; if a page fails, it answers the next question with th
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
 from storage.config import Store
+from storage.processes import start_module
 
 
 class WriterTransaction:
@@ -100,18 +99,10 @@ def writer_transaction(process: subprocess.Popen[bytes], store: Store, keystore:
 
 
 def start() -> subprocess.Popen[bytes] | None:
-    """A writer process, or None if the system will not start one (the import then writes its pages itself)."""
-    # The store's settings come by the pipe; the register key is not needed, nor given (PostgreSQL's own
-    # variables are: they may hold what the store's connections need). `storage` from where this process
-    # has it; -P: nothing from the current folder.
-    home = str(Path(__file__).resolve().parent.parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYLEDGER_KEY")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))
-    try:
-        return subprocess.Popen([sys.executable, "-P", "-m", "storage.writer"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    except OSError:
-        return None
+    """A writer process, or None if the system will not start one (the import then writes its pages itself).
+    The store's settings come by the pipe; the register key is not needed, nor given (PostgreSQL's own
+    variables are: they may hold what the store's connections need)."""
+    return start_module("storage.writer", withheld=("STUDYLEDGER_KEY",))
 
 
 def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:

@@ -10,7 +10,6 @@ here first, those parsed here while the parser starts, the first chunk sent and 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from ledger.errors import InvalidInput
 from ledger.importer import import_lines, parse_line
 from ledger.requests import fingerprint
 from storage.config import resolve
+from tests.support.children import helpers
 from tests.support.harness import count_events
 
 pytestmark = pytest.mark.processes
@@ -51,17 +51,8 @@ def here(lines: list[str]) -> list[tuple[int, Any]]:
 
 
 def parsers() -> list[int]:
-    """The import parser processes this process has running (Linux: read from /proc)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rpartition(")")[2].split()[1]) == os.getpid() and b"ledger.ahead" in command:
-            found.append(int(pid))
-    return found
+    """The import parser processes this process has running."""
+    return helpers(b"ledger.ahead")
 
 
 def test_lines_parsed_ahead_are_the_commands_parsed_here() -> None:

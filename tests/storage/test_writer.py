@@ -10,7 +10,6 @@ through a writer (the `pages_written` fixture); these are the writer's own cases
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ from ledger.audit import verify_chain
 from storage import writer
 from storage.config import resolve
 from storage.errors import StorageFailure
-from tests.support.children import EXE, NO_EXE, child_env
+from tests.support.children import EXE, NO_EXE, child_env, helpers
 from tests.support.harness import count_events
 
 pytestmark = pytest.mark.processes
@@ -46,18 +45,8 @@ def register(events: int = 300) -> list[str]:
 
 
 def writers(parent: int | None = None) -> list[int]:
-    """The writer processes `parent` (this process) has running (Linux: read from /proc)."""
-    parent = parent or os.getpid()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rpartition(")")[2].split()[1]) == parent and b"storage.writer" in command:
-            found.append(int(pid))
-    return found
+    """The writer processes `parent` (this process) has running."""
+    return helpers(b"storage.writer", parent)
 
 
 def running(pid: int) -> bool:

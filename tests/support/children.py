@@ -142,3 +142,19 @@ def bound_by_file_modes(tmp_path: Path) -> list[str]:
     if tried.returncode == 0:
         pytest.skip(reason)
     return list(NO_DAC_OVERRIDE)
+
+
+def helpers(module: bytes, parent: int | None = None) -> list[int]:
+    """The processes running our `module` (an import's parser or writer) that `parent` (this process)
+    started and that have not ended (Linux: read from /proc)."""
+    parent = parent or os.getpid()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == parent and module in command:
+            found.append(int(pid))
+    return found
