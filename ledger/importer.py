@@ -101,4 +101,4 @@ def _transaction(ledger: Ledger, size: int | None) -> AbstractContextManager[Any
     process = writer.start() if (size or 0) >= WRITER_FROM else None
     if process is None:
         return ledger.event_log.import_transaction()
-    return writer.writer_transaction(process, ledger.store, ledger.recorder.keystore)
+    return writer.writer_transaction(process, ledger.store, ledger.name, ledger.recorder.keystore)

@@ -75,13 +75,14 @@ class WriterTransaction:
 
 
 @contextmanager
-def writer_transaction(process: subprocess.Popen[bytes], store: Store, keystore: Any) -> Iterator[WriterTransaction]:
-    """The import's transaction in the writer `process` (`start`), committed when the block ends without an
-    error. However the block ends, the process is stopped after: killed before its commit, it writes nothing."""
+def writer_transaction(process: subprocess.Popen[bytes], store: Store, name: str,
+                       keystore: Any) -> Iterator[WriterTransaction]:
+    """The import's transaction in the writer `process` (`start`), on `store` as the application `name` sees it
+    (its tables are named after it), committed when the block ends without an error. However the block ends, the process is stopped after: killed before its commit, it writes nothing."""
     try:
         assert process.stdin is not None
         with suppress(OSError):  # if it could not even read this, the first page says what happened
-            pickle.dump(store, process.stdin, pickle.HIGHEST_PROTOCOL)
+            pickle.dump((store, name), process.stdin, pickle.HIGHEST_PROTOCOL)
             process.stdin.flush()
         transaction = WriterTransaction(process, keystore)
         yield transaction
@@ -113,28 +114,28 @@ def serve(incoming: IO[bytes], outgoing: IO[bytes]) -> None:
         outgoing.flush()
 
     try:
-        store: Store = pickle.load(incoming)
+        store, name = pickle.load(incoming)
     except EOFError:
         return
     from storage.errors import StorageError, storage_errors
 
     try:
         with storage_errors(store.where, store.secrets):
-            _write(store, incoming, answer)
+            _write(store, name, incoming, answer)
     except StorageError as error:
         answer(False, error)
     except Exception as error:  # noqa: BLE001 - reported to the importer, which fails with it
         answer(False, RuntimeError(f"the import's writer process failed: {type(error).__name__}: {error}"))
 
 
-def _write(store: Store, incoming: IO[bytes], answer: Any) -> None:
+def _write(store: Store, name: str, incoming: IO[bytes], answer: Any) -> None:
     from eventsourcing.persistence import InfrastructureFactory, StoredEvent
     from eventsourcing.utils import Environment
 
     from storage.eventlog import event_log
 
     recorder = InfrastructureFactory.construct(
-        Environment(name="studyledger", env={**store.settings, "CREATE_TABLE": "no"})).application_recorder()
+        Environment(name=name, env={**store.settings, "CREATE_TABLE": "no"})).application_recorder()
     log = event_log(store, _Application(recorder))
     keystore = log.keystore()  # writes the key-store rows each page brings, as the importer's would have
     with log.import_transaction() as transaction:

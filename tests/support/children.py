@@ -146,7 +146,7 @@ def bound_by_file_modes(tmp_path: Path) -> list[str]:
 
 def helpers(module: bytes, parent: int | None = None) -> list[int]:
     """The processes running our `module` (an import's parser or writer) that `parent` (this process)
-    started and that have not ended (Linux: read from /proc)."""
+    started and has not yet reaped, zombies included (Linux: read from /proc)."""
     parent = parent or os.getpid()
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
