@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.projections_bench import _reset_schema
+from benchmarks.pgschema import drop_schema
 
 
 def studyledger() -> str:
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--db", help="a PostgreSQL URL with ?schema=… (dropped and made afresh) instead of a new SQLite file")
     args = parser.parse_args()
     if args.db:  # another benchmark's store there has a register key this run does not have
-        _reset_schema(args.db)
+        drop_schema(args.db)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     exe = studyledger()
     with tempfile.TemporaryDirectory() as folder:

@@ -1,9 +1,11 @@
 """Rebuild and query figures for SPEC §7, compared in one run.
 
-For each size: generate a seeded synthetic register, import it (events/s), then in a
-fresh child process each (so peak RSS is the step's own):
+For each size: generate a seeded synthetic register, import it (events/s) and rebuild twice untimed.
+Then, in a fresh child process each (so peak RSS is the step's own), in rounds that go through
+every size (so the growth compares rebuilds run side by side, not minutes apart on a drifting machine):
 - the floor: a raw SQL scan of the stored events with JSON decoding of every state;
 - a full rebuild of all projections (time, events/s, ratio to the floor, peak RSS);
+and then for each size:
 - `balance` and `network members` at random dates and known-at instants, in process,
   through the same Reader the CLI uses (median and p95).
 
@@ -30,7 +32,9 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks.figures import median, report
 from benchmarks.generate import TODAY, later, lines
+from benchmarks.pgschema import drop_schema, sized
 
 
 def register_key() -> None:
@@ -51,16 +55,6 @@ def children_cpu() -> float:
     """CPU seconds (user + system) of this process's child processes that have ended."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def two_core_bound(built: dict) -> str:
-    """The import's CPU, here and in its parser and writer processes, and the most events/s that CPU allows
-    on two cores however the work were shared between them: the events over half of it. (PostgreSQL's
-    server runs on the same two cores here, and is not counted: its bound is higher than could be had.)"""
-    total = built["import_cpu_s"] + built["parser_cpu_s"]
-    return (f"CPU {built['import_cpu_s']:.2f} s + {built['parser_cpu_s']:.2f} s parsing and writing = "
-            f"{total * 1e6 / built['events']:.0f} µs an event: at most {built['events'] * 2 / total:,.0f} events/s "
-            f"on two cores")
 
 
 def build(db: str, events: int, seed: int, decided_later: bool = False) -> dict:
@@ -224,72 +218,51 @@ def main() -> None:
             "build": lambda: build(args.target, args.events[0], args.seed, args.later),
             "floor": lambda: floor(args.target),
             "rebuild": lambda: rebuild(args.target),
+            "settle": lambda: [rebuild(args.target) for _ in range(2)][-1],
             "queries": lambda: queries(args.target, args.samples, args.seed),
             "keystore": lambda: keystore(args.target),
         }
         print(json.dumps(steps[args.step]()))
         return
     register_key()
-    rebuild_times = {}
+    dbs: dict[int, str] = {}
+    built: dict[int, dict] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for size in args.events:
-            db = args.db or str(Path(folder) / f"bench-{size}.db")
-            if args.db:
-                _reset_schema(args.db)
-            common = ["--target", db, "--events", str(size), "--seed", str(args.seed)]
-            built = child("build", *common, *(["--later"] if args.later else []))
-            # Floor and rebuild alternately, `--repeat` times each, medians compared: the machine is shared.
-            floors, rebuilds = [], []
+        try:
+            for size in args.events:
+                dbs[size] = sized(args.db, size) if args.db else str(Path(folder) / f"bench-{size}.db")
+                if args.db:
+                    drop_schema(dbs[size])
+                built[size] = child("build", *common(dbs[size], size, args.seed), *(["--later"] if args.later else []))
+                # Two rebuilds, not timed: then each timed one drops a filled generation (the one before last),
+                # as a register's nightly rebuild does, not the empty one an import leaves.
+                child("settle", *common(dbs[size], size, args.seed))
+            # Floor and rebuild alternately, `--repeat` rounds, every size in each round: the machine is shared and
+            # drifts, so the sizes whose rebuilds the growth compares are measured side by side, not minutes apart.
+            floors: dict[int, list[dict]] = {size: [] for size in args.events}
+            rebuilds: dict[int, list[dict]] = {size: [] for size in args.events}
             for _ in range(args.repeat):
-                floors.append(child("floor", *common))
-                rebuilds.append(child("rebuild", *common))
-            # Medians (of an even number of runs, the mean of the middle two): not the slower of two.
-            floor_ = {"rows": floors[0]["rows"], **{k: statistics.median(r[k] for r in floors)
-                                                    for k in ("floor_s", "floor_cpu_s")}}
-            rebuilt = {"head": rebuilds[0]["head"], "peak_mb": max(r["peak_mb"] for r in rebuilds),
-                       **{k: statistics.median(r[k] for r in rebuilds) for k in ("rebuild_s", "rebuild_cpu_s")}}
-            timings = child("queries", *common, "--samples", str(args.samples))
-            keys = child("keystore", *common)
-            rebuild_times[size] = rebuilt["rebuild_s"]
-            ratio = rebuilt["rebuild_s"] / floor_["floor_s"]
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"{size:>9,} requested, {built['events']:,} events stored ({'PostgreSQL' if args.db else 'SQLite'}"
-                  f"{', claims decided later' if args.later else ''}); "
-                  f"load average {load}; floor and rebuild: medians of {args.repeat}, run alternately")
-            print(f"  import   {built['import_s']:8.2f} s  {built['import_eps']:10,.0f} events/s   (bar ≥ 20,000: "
-                  f"{'met' if built['import_eps'] >= 20_000 else 'NOT met'}), {built['import_cps']:,.0f} commands/s; "
-                  f"{two_core_bound(built)}")
-            print(f"  floor    {floor_['floor_s']:8.2f} s  {floor_['rows'] / floor_['floor_s']:10,.0f} rows/s   "
-                  f"(raw SELECT + json.loads); CPU {floor_['floor_cpu_s']:.2f} s")
-            print(f"  rebuild  {rebuilt['rebuild_s']:8.2f} s  {rebuilt['head'] / rebuilt['rebuild_s']:10,.0f} events/s"
-                  f"   {ratio:.2f}× the floor (bar ≤ 2×: {'met' if ratio <= 2 else 'NOT met'}), "
-                  f"peak RSS {rebuilt['peak_mb']:.0f} MB (bar < 500 MB at 1M); CPU {rebuilt['rebuild_cpu_s']:.2f} s, "
-                  f"{rebuilt['rebuild_cpu_s'] / max(floor_['floor_cpu_s'], 1e-9):.2f}× the floor's")
-            rounds = {k: " ".join(f"{r[k]:.2f}" for r in runs) for k, runs in (("floor_s", floors), ("rebuild_s", rebuilds))}
-            print(f"  rounds   floor {rounds['floor_s']} s; rebuild {rounds['rebuild_s']} s (in the order run)")
-            for name in ("balance", "members"):
-                t = timings[name]
-                print(f"  {name:<8} median {t['median_ms']:6.2f} ms, p95 {t['p95_ms']:6.2f} ms   (bar < 20 ms)")
-            if keys:
-                print(f"  keys     {keys['people']:,} people: opening the ledger {keys['open_ms']:.1f} ms, reading their rows "
-                      f"{keys['read_ms']:.1f} ms, unwrapping every key and id {keys['know_all_ms']:.1f} ms "
-                      f"({keys['know_all_ms'] * 1000 / max(keys['people'], 1):.0f} µs a person)")
-    sizes = sorted(rebuild_times)
+                for size in args.events:
+                    floors[size].append(child("floor", *common(dbs[size], size, args.seed)))
+                    rebuilds[size].append(child("rebuild", *common(dbs[size], size, args.seed)))
+            for size in args.events:
+                report(size, args, built[size], floors[size], rebuilds[size],
+                       child("queries", *common(dbs[size], size, args.seed), "--samples", str(args.samples)),
+                       child("keystore", *common(dbs[size], size, args.seed)))
+        finally:
+            for db in dbs.values() if args.db else ():
+                drop_schema(db)
+    sizes = args.events
     for small, large in zip(sizes, sizes[1:]):
-        print(f"rebuild growth {small:,} → {large:,} events: {rebuild_times[large] / rebuild_times[small]:.2f}× the time "
-              f"for {large / small:.0f}× the events (bar ≤ 1.2 × that)")
+        ratios = [b["rebuild_s"] / a["rebuild_s"] for a, b in zip(rebuilds[small], rebuilds[large])]
+        print(f"rebuild growth {small:,} → {large:,} events: "
+              f"{median(rebuilds[large], 'rebuild_s') / median(rebuilds[small], 'rebuild_s'):.2f}× the time "
+              f"for {large / small:.0f}× the events (bar ≤ 1.2 × that); round by round "
+              f"{' '.join(f'{r:.2f}×' for r in ratios)}")
 
 
-def _reset_schema(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    from storage.config import resolve
-
-    s = resolve(url).settings
-    with psycopg.connect(dbname=s["POSTGRES_DBNAME"], host=s["POSTGRES_HOST"], port=s["POSTGRES_PORT"],
-                         user=s["POSTGRES_USER"], password=s["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s["POSTGRES_SCHEMA"])))
+def common(db: str, size: int, seed: int) -> list[str]:
+    return ["--target", db, "--events", str(size), "--seed", str(seed)]
 
 
 if __name__ == "__main__":
