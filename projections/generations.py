@@ -51,10 +51,19 @@ class Generations:
                 index.drop(conn, checkfirst=True)
 
     def drop(self, name: str, generation: int) -> None:
+        """Drop a generation nobody reads (the one before last, a killed rebuild's), an index or a table a
+        transaction. On SQLite every freed page is written over with zeros (secure_delete, SPEC §9): in
+        one transaction a 1M register's generation was 224 MB of such pages, more than the page cache
+        holds, spilled into the write-ahead log page by page; a table at a time, it took half as long.
+        Killed in between, the rest is dropped by the next rebuild."""
         tables = self.tables(name, generation)
         metadata = next(iter(tables.values())).metadata
-        with writing(self.engine) as conn:
-            metadata.drop_all(conn)
+        for table in reversed(metadata.sorted_tables):
+            for index in table.indexes:
+                with writing(self.engine) as conn:
+                    index.drop(conn, checkfirst=True)
+            with writing(self.engine) as conn:
+                table.drop(conn, checkfirst=True)
         self._tables.pop((name, generation), None)
 
     def forget(self) -> None:
