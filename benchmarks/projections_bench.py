@@ -233,26 +233,26 @@ def main() -> None:
                 dbs[size] = sized(args.db, size) if args.db else str(Path(folder) / f"bench-{size}.db")
                 if args.db:
                     drop_schema(dbs[size])
-                built[size] = child("build", *common(dbs[size], size, args.seed), *(["--later"] if args.later else []))
+                built[size] = child("build", *target(dbs[size], size, args.seed), *(["--later"] if args.later else []))
                 # Two rebuilds, not timed: then each timed one drops a filled generation (the one before last),
                 # as a register's nightly rebuild does, not the empty one an import leaves.
-                child("settle", *common(dbs[size], size, args.seed))
+                child("settle", *target(dbs[size], size, args.seed))
             # Floor and rebuild alternately, `--repeat` rounds, every size in each round: the machine is shared and
             # drifts, so the sizes whose rebuilds the growth compares are measured side by side, not minutes apart.
             floors: dict[int, list[dict]] = {size: [] for size in args.events}
             rebuilds: dict[int, list[dict]] = {size: [] for size in args.events}
             for _ in range(args.repeat):
                 for size in args.events:
-                    floors[size].append(child("floor", *common(dbs[size], size, args.seed)))
-                    rebuilds[size].append(child("rebuild", *common(dbs[size], size, args.seed)))
+                    floors[size].append(child("floor", *target(dbs[size], size, args.seed)))
+                    rebuilds[size].append(child("rebuild", *target(dbs[size], size, args.seed)))
             for size in args.events:
                 report(size, args, built[size], floors[size], rebuilds[size],
-                       child("queries", *common(dbs[size], size, args.seed), "--samples", str(args.samples)),
-                       child("keystore", *common(dbs[size], size, args.seed)))
+                       child("queries", *target(dbs[size], size, args.seed), "--samples", str(args.samples)),
+                       child("keystore", *target(dbs[size], size, args.seed)))
         finally:
             for db in dbs.values() if args.db else ():
                 drop_schema(db)
-    sizes = args.events
+    sizes = sorted(args.events)
     for small, large in zip(sizes, sizes[1:]):
         ratios = [b["rebuild_s"] / a["rebuild_s"] for a, b in zip(rebuilds[small], rebuilds[large])]
         print(f"rebuild growth {small:,} → {large:,} events: "
@@ -261,7 +261,8 @@ def main() -> None:
               f"{' '.join(f'{r:.2f}×' for r in ratios)}")
 
 
-def common(db: str, size: int, seed: int) -> list[str]:
+def target(db: str, size: int, seed: int) -> list[str]:
+    """A step's arguments: the store, the size and the seed of the register generated for it."""
     return ["--target", db, "--events", str(size), "--seed", str(seed)]
 
 
