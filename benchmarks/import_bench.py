@@ -15,7 +15,9 @@ import resource
 import tempfile
 from pathlib import Path
 
-from benchmarks.projections_bench import _reset_schema, build, peak_mb, register_key, two_core_bound
+from benchmarks.figures import two_core_bound
+from benchmarks.pgschema import drop_schema
+from benchmarks.projections_bench import build, peak_mb, register_key
 
 
 def peak_children_mb() -> float:
@@ -32,7 +34,7 @@ def main() -> None:
     register_key()
     with tempfile.TemporaryDirectory() as folder:
         if args.db:
-            _reset_schema(args.db)
+            drop_schema(args.db)
         result = build(args.db or str(Path(folder) / "bench.db"), args.events, args.seed)
     engine = "PostgreSQL" if args.db else "SQLite"
     verdict = "met" if result["import_eps"] >= 20_000 else "NOT met"
