@@ -6,7 +6,8 @@ and `cli_bench` (a command from the shell against `--help`).
 
     python -m benchmarks.all --events 100000 1000000 --pg "postgresql://postgres@127.0.0.1:5432/test?schema=bench"
 
-Without `--pg`, SQLite only. The PostgreSQL schema is dropped and made afresh.
+Without `--pg`, SQLite only. `projections_bench` keeps each size's store in a schema of its own
+(`bench_100000`, …) and drops them at the end; `cli_bench` drops the schema given and makes it afresh.
 """
 
 from __future__ import annotations

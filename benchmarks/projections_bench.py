@@ -207,7 +207,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="floor and rebuild runs per size (medians are compared)")
-    parser.add_argument("--db", help="a PostgreSQL URL (with ?schema=…) instead of a new SQLite file per size")
+    parser.add_argument("--db", help="a PostgreSQL URL (with ?schema=S) instead of a new SQLite file per size: each size "
+                        "in schema S_<size>, dropped at the end")
     parser.add_argument("--later", action="store_true",
                         help="claims decided later, as in a register (benchmarks.generate.later), not at once")
     parser.add_argument("--step", help=argparse.SUPPRESS)
