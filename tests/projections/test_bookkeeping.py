@@ -7,29 +7,19 @@ reach a verdict (exit 1, naming what they found); a rebuild sets the bookkeeping
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from projections.runner import ReadModels
+from tests.support.readmodels import approve_a_claim
 
 
 @pytest.fixture
 def approved(ledger: Any, run: Any) -> Any:
     """R-1's claim approved for 2 points, every projection caught up."""
-    for pid in ("R-1", "R-2"):
-        ledger.register_professional(id=pid, name="N", group="nurse", registered_on=date(2024, 1, 1))
-    ledger.appoint_reviewer(id="V-1", name="V", on=date(2024, 1, 1))
-    ledger.register_network(id="wc", name="W", theme=["wound-care"], group=["nurse"], founded_on=date(2021, 1, 1))
-    for pid in ("R-1", "R-2"):
-        ledger.join_network(network="wc", professional=pid, on=date(2025, 1, 1))
-    ledger.submit_claim(professional="R-1", network="wc", kind="answer", on=date(2025, 3, 4), hours=Decimal(2),
-                        description="d", outcome="o", request_id="c-1")
-    ledger.endorse_claim(claim="c-1", by="R-2", statement="Yes")
-    ledger.approve_claim(claim="c-1", reviewer="V-1", rationale="ok")
+    approve_a_claim(ledger)
     assert run("projections", "catch-up").exit_code == 0
     assert run("--json", "balance", "R-1").json()["total"] == "2"
     return run

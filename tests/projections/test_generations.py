@@ -7,8 +7,6 @@ in between, the next rebuild drops the rest.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,21 +14,13 @@ from sqlalchemy import event, inspect
 
 from projections.registry import PROJECTIONS
 from projections.runner import ReadModels
+from tests.support.readmodels import approve_a_claim
 
 
 @pytest.fixture
 def models(ledger: Any, run: Any) -> Any:
-    """R-1's claim approved for 2 points; rebuilt twice, so generation 1 is the one before last, filled."""
-    for pid in ("R-1", "R-2"):
-        ledger.register_professional(id=pid, name="N", group="nurse", registered_on=date(2024, 1, 1))
-    ledger.appoint_reviewer(id="V-1", name="V", on=date(2024, 1, 1))
-    ledger.register_network(id="wc", name="W", theme=["wound-care"], group=["nurse"], founded_on=date(2021, 1, 1))
-    for pid in ("R-1", "R-2"):
-        ledger.join_network(network="wc", professional=pid, on=date(2025, 1, 1))
-    ledger.submit_claim(professional="R-1", network="wc", kind="answer", on=date(2025, 3, 4), hours=Decimal(2),
-                        description="d", outcome="o", request_id="c-1")
-    ledger.endorse_claim(claim="c-1", by="R-2", statement="Yes")
-    ledger.approve_claim(claim="c-1", reviewer="V-1", rationale="ok")
+    """R-1's claim approved for 2 points; caught up (generation 1) and rebuilt (2): generation 1 is the one before last, filled."""
+    approve_a_claim(ledger)
     models = ReadModels(ledger.event_log)
     models.catch_up()
     models.rebuild()

@@ -12,6 +12,8 @@ import os
 import subprocess
 import time
 import zlib
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,20 @@ from ledger.app import Ledger
 from projections.registry import PROJECTIONS
 from projections.runner import ReadModels
 from storage.config import Store
+
+
+def approve_a_claim(ledger: Any) -> None:
+    """R-1's claim c-1 in network wc, endorsed by R-2 and approved by V-1 for 2 points."""
+    for pid in ("R-1", "R-2"):
+        ledger.register_professional(id=pid, name="N", group="nurse", registered_on=date(2024, 1, 1))
+    ledger.appoint_reviewer(id="V-1", name="V", on=date(2024, 1, 1))
+    ledger.register_network(id="wc", name="W", theme=["wound-care"], group=["nurse"], founded_on=date(2021, 1, 1))
+    for pid in ("R-1", "R-2"):
+        ledger.join_network(network="wc", professional=pid, on=date(2025, 1, 1))
+    ledger.submit_claim(professional="R-1", network="wc", kind="answer", on=date(2025, 3, 4), hours=Decimal(2),
+                        description="d", outcome="o", request_id="c-1")
+    ledger.endorse_claim(claim="c-1", by="R-2", statement="Yes")
+    ledger.approve_claim(claim="c-1", reviewer="V-1", rationale="ok")
 
 
 class Models:
