@@ -227,6 +227,7 @@ def main() -> None:
         return
     register_key()
     dbs: dict[int, str] = {}
+    given: dict[int, list[str]] = {}  # each size's arguments to its steps
     built: dict[int, dict] = {}
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -234,22 +235,23 @@ def main() -> None:
                 dbs[size] = sized(args.db, size) if args.db else str(Path(folder) / f"bench-{size}.db")
                 if args.db:
                     drop_schema(dbs[size])
-                built[size] = child("build", *target(dbs[size], size, args.seed), *(["--later"] if args.later else []))
+                given[size] = ["--target", dbs[size], "--events", str(size), "--seed", str(args.seed)]
+                built[size] = child("build", *given[size], *(["--later"] if args.later else []))
                 # Two rebuilds, not timed: then each timed one drops a filled generation (the one before last),
                 # as a register's nightly rebuild does, not the empty one an import leaves.
-                child("settle", *target(dbs[size], size, args.seed))
+                child("settle", *given[size])
             # Floor and rebuild alternately, `--repeat` rounds, every size in each round: the machine is shared and
             # drifts, so the sizes whose rebuilds the growth compares are measured side by side, not minutes apart.
             floors: dict[int, list[dict]] = {size: [] for size in args.events}
             rebuilds: dict[int, list[dict]] = {size: [] for size in args.events}
             for _ in range(args.repeat):
                 for size in args.events:
-                    floors[size].append(child("floor", *target(dbs[size], size, args.seed)))
-                    rebuilds[size].append(child("rebuild", *target(dbs[size], size, args.seed)))
+                    floors[size].append(child("floor", *given[size]))
+                    rebuilds[size].append(child("rebuild", *given[size]))
             for size in args.events:
                 report(size, args, built[size], floors[size], rebuilds[size],
-                       child("queries", *target(dbs[size], size, args.seed), "--samples", str(args.samples)),
-                       child("keystore", *target(dbs[size], size, args.seed)))
+                       child("queries", *given[size], "--samples", str(args.samples)),
+                       child("keystore", *given[size]))
         finally:
             for db in dbs.values() if args.db else ():
                 drop_schema(db)
@@ -260,11 +262,6 @@ def main() -> None:
               f"{median(rebuilds[large], 'rebuild_s') / median(rebuilds[small], 'rebuild_s'):.2f}× the time "
               f"for {large / small:.0f}× the events (bar ≤ 1.2 × that); round by round "
               f"{' '.join(f'{r:.2f}×' for r in ratios)}")
-
-
-def target(db: str, size: int, seed: int) -> list[str]:
-    """A step's arguments: the store, the size and the seed of the register generated for it."""
-    return ["--target", db, "--events", str(size), "--seed", str(seed)]
 
 
 if __name__ == "__main__":
