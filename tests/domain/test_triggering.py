@@ -1,8 +1,10 @@
 """The aggregates' @event methods trigger their events through `domain.base` (`_Triggering`, then
-`LedgerAggregate.trigger_event`) rather than the library's per-call decorator machinery. The oracle is the
+`LedgerAggregate.trigger_event`) rather than the library's per-call decorator machinery, and aggregates are
+made (`Claim(...)`) through `domain.base._Creating` rather than the library's per-call work. The oracle is the
 library itself: every @event method of every aggregate, called once each way on copies of one aggregate,
-must give equal events and equal aggregates, and replaying the events must give the live aggregate again.
-A new @event method fails the table check below until it is added to the table."""
+and every aggregate made each way, must give equal events and equal aggregates, and replaying the events
+must give the live aggregate again. A new @event method fails the table check below until it is added to
+the table."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate, CommandMethodDecorator, UnboundCommandMethodDecorator
+from eventsourcing.domain import Aggregate, CommandMethodDecorator, MetaAggregate, UnboundCommandMethodDecorator, event
 
 import domain
-from domain.base import LedgerAggregate, _Triggering, _who, acting_as, recording_at
+import domain.base
+from domain.base import LedgerAggregate, _creation, _Triggering, _who, acting_as, recording_at
 from domain.claim import Claim
 from domain.credential import Credential
 from domain.membership import Membership
@@ -173,3 +176,80 @@ def test_a_wrong_call_is_a_type_error_and_triggers_nothing(args, kwargs, message
 def test_read_from_the_class_an_event_method_is_the_librarys_decorator():
     assert isinstance(Network._member_noted, UnboundCommandMethodDecorator)
     assert Network._member_noted.event_decorator is vars(Network)["_member_noted"].decorator
+
+
+# --- making an aggregate ------------------------------------------------------------------------
+
+
+def _made_both_ways(make: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The aggregate `make()` gives, and the one the library's own `MetaAggregate.__call__` gives for the
+    same call, random ids made of the same bytes."""
+    def declined(*_: Any, **__: Any) -> None:
+        raise AssertionError("made the library's way, not the fast way")
+
+    monkeypatch.setattr(domain.base, "fresh_bytes", lambda n: bytes(range(n)))
+    with recording_at(CREATED), acting_as("P-1", "nurse"):
+        with monkeypatch.context() as fast_way:  # (the calls the fast way declines go to the library's)
+            fast_way.setattr(MetaAggregate, "__call__", declined)
+            fast = make()
+        with monkeypatch.context() as library_way:
+            library_way.setattr(domain.base._Creating, "__call__", MetaAggregate.__call__)
+            library = make()
+    return fast, library
+
+
+@pytest.mark.parametrize("cls", list(MAKE), ids=[c.__name__ for c in MAKE])
+def test_making_an_aggregate_gives_the_event_and_state_the_library_gives(cls, monkeypatch):
+    fast, library = _made_both_ways(MAKE[cls], monkeypatch)
+    (fast_event,), (library_event,) = fast.collect_events(), library.collect_events()
+    assert type(fast_event) is type(library_event)
+    assert vars(fast_event) == vars(library_event)
+    assert list(vars(fast_event)) == list(vars(library_event))
+    assert (fast_event.originator_version, fast_event.timestamp) == (1, CREATED)
+    if "actor" in vars(fast_event):
+        assert (fast_event.actor, fast_event.os_user) == ("P-1", "nurse")
+    assert vars(fast) == vars(library)
+    assert vars(_replayed([fast_event])) == vars(fast)
+
+
+def test_every_aggregate_is_made_the_fast_way():
+    assert {cls.__name__ for cls in _aggregate_classes()
+            if cls.__module__.startswith("domain.") and _creation(cls) is None} == set()
+
+
+@pytest.mark.parametrize(("args", "kwargs"), [
+    (("R-1", "Bo", D1, True), {}),                                     # positional: the library's way
+    ((), {"reviewer_id": "R-1", "name": "Bo", "appointed_on": D1}),   # a default left out: the fast way
+])
+def test_a_call_the_library_takes_gives_the_same_aggregate(args, kwargs):
+    with recording_at(CREATED), acting_as("register", "clerk"):
+        reviewer = Reviewer(*args, **kwargs)
+    assert (reviewer.reviewer_id, reviewer.name, reviewer.version) == ("R-1", "Bo", 1)
+    assert [type(e).__name__ for e in reviewer.collect_events()] == ["Appointed"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"reviewer_id": "R-1", "name": "Bo"}, "appointed_on"),
+    ({"reviewer_id": "R-1", "name": "Bo", "appointed_on": D1, "nickname": "x"}, "nickname"),
+])
+def test_a_wrong_call_makes_nothing_and_gets_the_librarys_type_error(kwargs, message):
+    with recording_at(CREATED), acting_as("register", "clerk"):
+        with pytest.raises(TypeError, match=message) as fast:
+            Reviewer(**kwargs)
+        with pytest.raises(TypeError) as library:
+            MetaAggregate.__call__(Reviewer, **kwargs)
+    assert str(fast.value) == str(library.value)
+
+
+def test_an_aggregate_the_fast_way_does_not_plan_for_is_made_the_librarys_way():
+    class Named(LedgerAggregate):
+        """An __init__ that names the id: the library gives it the id, so only the library's way makes it."""
+
+        @event("Named")
+        def __init__(self, id: Any, name: str) -> None:  # noqa: A002 - the library's own name for it
+            self.name, self.given_id = name, id
+
+    assert _creation(Named) is None
+    with recording_at(CREATED):
+        named = Named(id=domain.base.natural_id("named", "x"), name="x")
+    assert (named.name, named.given_id, named.id) == ("x", named.id, domain.base.natural_id("named", "x"))
