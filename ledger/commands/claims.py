@@ -118,8 +118,9 @@ def submit_claim(c: SubmitClaim, ledger: Ledger) -> dict:
         practice_change=c.practice_change, today=ledger.today,
     )
     assert membership is not None, "rule 2 refused a claim without a membership"
-    membership.note_claim(str(claim.id))
-    return ledger.commit({"claim": str(claim.id), "status": claim.status}, claim, membership)
+    claim_id = str(claim.id)
+    membership.note_claim(claim_id)
+    return ledger.commit({"claim": claim_id, "status": claim.status}, claim, membership)
 
 
 @carry_out.register(EndorseClaim)
@@ -129,8 +130,9 @@ def endorse_claim(c: EndorseClaim, ledger: Ledger) -> dict:
     claim.endorse(endorser=ledger.professional(c.by), membership=membership, statement=c.statement,
                   today=ledger.today)
     assert membership is not None, "rule 3 refused an endorser without a membership"
-    membership.note_claim(str(claim.id))
-    result = {"claim": str(claim.id), "status": claim.status, "endorsements": len(claim.endorsements)}
+    claim_id = str(claim.id)
+    membership.note_claim(claim_id)
+    result = {"claim": claim_id, "status": claim.status, "endorsements": len(claim.endorsements)}
     return ledger.commit(result, claim, membership)
 
 
