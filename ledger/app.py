@@ -34,7 +34,7 @@ from domain.reviewer import Reviewer
 from ledger.people import People, open_people, request_owner
 from ledger.personal import PersonalMapper
 from ledger.requests import Request, replayed
-from ledger.transcoder import DateAsISO, FastJSONTranscoder, InstantAsISO
+from ledger.transcoder import DateAsISO, FastJSONTranscoder
 from ledger.unit_of_work import UnitOfWork
 from storage.config import Store
 from storage.eventlog import event_log, prepare
@@ -121,7 +121,6 @@ class Ledger(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
-        transcoder.register(InstantAsISO())  # in the library's place, under its name
 
     # --- plumbing ----------------------------------------------------------------
 
