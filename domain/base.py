@@ -13,8 +13,6 @@ their events those fields, in the place the stored events have always had them.
 from __future__ import annotations
 
 import inspect
-import os
-import threading
 import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -30,6 +28,8 @@ from eventsourcing.domain import (
     decorated_func_callers,
     decorated_funcs,
 )
+
+from domain.fresh import fresh_bytes
 
 # Namespace for ids derived from the register's own identifiers.
 NAMESPACE = uuid.UUID("5b0a6f0e-8c55-4a8e-9a53-3d1c3f0d2a11")
@@ -76,28 +76,6 @@ def _who() -> tuple[str, str]:
     return acting
 
 
-class _Fresh:
-    """Random bytes for random ids and AES-GCM nonces, read from the OS 4 KB at a time: a trip into the
-    kernel for each id and each sealed text cost an import 3-4%. Never handed out twice: one thread
-    at a time takes bytes, and a forked child forgets those its parent read."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pool, self._used = b"", 0
-
-    def take(self, n: int) -> bytes:
-        with self._lock:
-            if self._used + n > len(self._pool):
-                self._pool, self._used = os.urandom(max(4096, n)), 0
-            self._used += n
-            return self._pool[self._used - n:self._used]
-
-
-_FRESH = _Fresh()
-os.register_at_fork(after_in_child=_FRESH.__init__)
-fresh_bytes = _FRESH.take
-
-
 @lru_cache(maxsize=1 << 16)
 def natural_id(kind: str, *parts: str) -> uuid.UUID:
     """The aggregate id for a register-given identifier: the same key, the same id."""
@@ -139,6 +117,25 @@ def people_naming() -> Naming:
 def person_id(kind: str, register_id: str, *parts: str) -> uuid.UUID:
     """The aggregate id of a person's aggregate of `kind` (with more `parts` before the person)."""
     return natural_id(kind, *parts, _naming.get().person(register_id))
+
+
+class carrying_out:  # noqa: N801 - used as a function, like acting_as
+    """`recording_at(now)`, `acting_as(actor, os_user)` and `naming_people(naming)` as one block: the
+    application enters it once for every command, a whole import's worth of times."""
+
+    def __init__(self, now: datetime, actor: str, os_user: str, naming: Naming) -> None:
+        assert now.tzinfo is not None, "recording instants are timezone-aware"
+        self._values = (now.astimezone(timezone.utc), (actor, os_user), naming)
+
+    def __enter__(self) -> None:
+        now, who, naming = self._values
+        self._tokens = (_recording_instant.set(now), _acting.set(who), _naming.set(naming))
+
+    def __exit__(self, *_: Any) -> None:
+        instant, acting, naming = self._tokens
+        _naming.reset(naming)
+        _acting.reset(acting)
+        _recording_instant.reset(instant)
 
 
 class _Creation(NamedTuple):

@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from domain.base import Naming, acting_as, naming_people, people_naming, recording_at
+from domain.base import Naming, carrying_out, naming_people, people_naming
 from domain.claim import Claim
 from domain.errors import PersonErased, UnknownNetwork, UnknownProfessional, UnknownReviewer
 from domain.membership import Membership
@@ -130,7 +130,7 @@ class Ledger(Application):
 
         now = self.clock()
         assert now.tzinfo is not None, "the clock gives timezone-aware instants"
-        with recording_at(now), acting_as(command.actor, self.os_user), naming_people(self.naming), self._writing():
+        with carrying_out(now, command.actor, self.os_user, self.naming), self._writing():
             self._now = now
             if command.request_id is None:
                 return carry_out(command, self)

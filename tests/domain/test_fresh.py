@@ -1,4 +1,4 @@
-"""Random ids and AES-GCM nonces come from domain.base.fresh_bytes, which reads the OS's randomness 4 KB
+"""Random ids and AES-GCM nonces come from domain.fresh.fresh_bytes, which reads the OS's randomness 4 KB
 at a time. A nonce used twice with one key gives AES-GCM away, so no byte may be handed out twice,
 not even to a forked child after its parent. (Threads take them under a lock; the GIL makes a race
 too rare for a test to show.)"""
@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from domain.base import LedgerAggregate, fresh_bytes
+from domain.base import LedgerAggregate
+from domain.fresh import fresh_bytes
 
 
 def test_no_bytes_are_handed_out_twice_across_refills():
