@@ -64,10 +64,10 @@ class FastJSONTranscoder(JSONTranscoder):
         return super().encode(obj)
 
     def _encode_obj(self, o: Any) -> dict[str, Any]:
-        """The library's tagged value ({"_type_": …, "_data_": …}), the last instant's remembered: the events of one
-        command share their recording instant (domain.base.recording_at), the same object, and tagging it again
-        (`isoformat` and the tag) was 2-3% of an import. The tag is only read. (One tuple, replaced whole: two
-        threads encoding at once cannot pair an instant with another's tag.)"""
+        """The library's tagged value ({"_type_": …, "_data_": …}), the last instant's remembered: the events
+        of one command share their recording instant (set once a command: domain.base.carrying_out), the same
+        object, and tagging it again (`isoformat` and the tag) was 2-3% of an import. The tag is only read. (One
+        tuple, replaced whole: two threads encoding at once cannot pair an instant with another's tag.)"""
         last = self._last
         if last[0] is o:
             return last[1]
