@@ -145,7 +145,7 @@ class _Creation(NamedTuple):
     topic: str
     names: frozenset[str]  # the parameters of __init__, after self
     defaults: dict[str, Any]
-    id_names: tuple[str, ...]  # those that `create_id` is given
+    id_names: tuple[str, ...]  # those that `create_id` is given (the library's own list)
     init: Any  # __init__ as a plain function
     who: bool  # whether the event records who acted
 
@@ -156,7 +156,7 @@ _SET_BY_LIBRARY = frozenset({"id", "originator_id", "originator_version", "origi
 
 def _creation(cls: Any) -> _Creation | None:
     """The plan of `cls(**kwargs)`, or None where the library's own way must be taken."""
-    from eventsourcing.domain import _created_event_classes, _init_mentions_id
+    from eventsourcing.domain import _create_id_param_names, _created_event_classes, _init_mentions_id
     from eventsourcing.utils import get_topic
 
     created = _created_event_classes.get(cls, ())
@@ -167,11 +167,9 @@ def _creation(cls: Any) -> _Creation | None:
     if (event_class.mutate is not CanInitAggregate.mutate or _SET_BY_LIBRARY.intersection(p.name for p in parameters)
             or any(p.kind is not p.POSITIONAL_OR_KEYWORD and p.kind is not p.KEYWORD_ONLY for p in parameters)):
         return None
-    id_names = tuple(name for name, p in inspect.signature(cls.create_id).parameters.items()
-                     if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD)
     return _Creation(event_class, get_topic(cls), frozenset(p.name for p in parameters),
-                     {p.name: p.default for p in parameters if p.default is not p.empty}, id_names, init,
-                     "os_user" in event_class.__dataclass_fields__)
+                     {p.name: p.default for p in parameters if p.default is not p.empty},
+                     tuple(_create_id_param_names[cls]), init, "os_user" in event_class.__dataclass_fields__)
 
 
 class _Creating(MetaAggregate):
